@@ -1,0 +1,1 @@
+"""Alembic migrations of Levante's database (SQLite and PostgreSQL)."""

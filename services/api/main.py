@@ -1,0 +1,78 @@
+"""Composition root of the api service: public gRPC servicers and the REST face."""
+
+from __future__ import annotations
+
+import grpc
+import structlog
+from aiohttp import web
+
+from levante.api.rest import MistralRestFace
+from levante.api.servicers import (
+    ActionExecutionsServicer,
+    ExecutionsServicer,
+    TasksServicer,
+    WorkflowsServicer,
+)
+from levante.internal.v1 import engine_pb2_grpc
+from levante.persistence.repository import Repository
+from levante.process import Shared
+from levante.v2 import (
+    action_execution_pb2,
+    action_execution_pb2_grpc,
+    execution_pb2,
+    execution_pb2_grpc,
+    task_pb2,
+    task_pb2_grpc,
+    workflow_pb2,
+    workflow_pb2_grpc,
+)
+
+log = structlog.get_logger(__name__)
+
+
+class ApiService:
+    """Serves levante.v2 over gRPC and Mistral's v2 REST face."""
+
+    grpc_services = (
+        workflow_pb2.DESCRIPTOR.services_by_name["WorkflowsService"].full_name,
+        execution_pb2.DESCRIPTOR.services_by_name["ExecutionsService"].full_name,
+        task_pb2.DESCRIPTOR.services_by_name["TasksService"].full_name,
+        action_execution_pb2.DESCRIPTOR.services_by_name["ActionExecutionsService"].full_name,
+    )
+
+    def __init__(self, shared: Shared) -> None:
+        settings = shared.settings
+        self._shared = shared
+        repository = Repository(shared.database)
+        self._channel = grpc.aio.insecure_channel(settings.effective_engine_address)
+        engine = engine_pb2_grpc.EngineServiceStub(self._channel)
+        self.workflows = WorkflowsServicer(repository)
+        self.executions = ExecutionsServicer(repository, engine)
+        self.tasks = TasksServicer(repository)
+        self.action_executions = ActionExecutionsServicer(repository)
+        server = shared.grpc_server
+        workflow_pb2_grpc.add_WorkflowsServiceServicer_to_server(self.workflows, server)
+        execution_pb2_grpc.add_ExecutionsServiceServicer_to_server(self.executions, server)
+        task_pb2_grpc.add_TasksServiceServicer_to_server(self.tasks, server)
+        action_execution_pb2_grpc.add_ActionExecutionsServiceServicer_to_server(
+            self.action_executions, server
+        )
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        face = MistralRestFace(
+            workflows=self.workflows, executions=self.executions, tasks=self.tasks,
+            action_executions=self.action_executions,
+        )
+        self._runner = web.AppRunner(face.app(), access_log=None, shutdown_timeout=5.0)
+        await self._runner.setup()
+        settings = self._shared.settings
+        site = web.TCPSite(self._runner, settings.bind_host, settings.rest_port, reuse_address=True)
+        await site.start()
+        log.info("REST face listening", url=f"http://{settings.bind_host}:{settings.rest_port}/v2")
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+        await self._channel.close()
+        log.info("api stopped")

@@ -1,0 +1,336 @@
+"""The Mistral v2 compatible REST face: a thin router over the gRPC servicers.
+
+No business logic lives here: each handler turns Mistral's request shape
+into a levante.v2 request, calls the same servicer the gRPC server uses, and
+renders the answer in Mistral's JSON shape (`levante.api.mistral`). Domain
+errors become Mistral's error bodies here, in one middleware.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+from aiohttp import web
+
+from levante import errors, language
+from levante.api import convert, mistral
+from levante.api.servicers import (
+    ActionExecutionsServicer,
+    ExecutionsServicer,
+    TasksServicer,
+    WorkflowsServicer,
+)
+from levante.listing import format_filter, format_order
+from levante.v2 import action_execution_pb2, execution_pb2, task_pb2, workflow_pb2
+
+log = structlog.get_logger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+WORKFLOW_COLUMNS = ("id", "name", "namespace", "input", "interface", "definition", "checksum",
+                    "tags", "scope", "project_id", "created_at", "updated_at")
+EXECUTION_COLUMNS = ("id", "workflow_id", "workflow_name", "workflow_namespace", "description",
+                     "tags", "params", "task_execution_id", "root_execution_id", "state",
+                     "state_info", "input", "output", "created_at", "updated_at", "project_id")
+TASK_COLUMNS = ("id", "name", "type", "workflow_name", "workflow_namespace", "workflow_id",
+                "workflow_execution_id", "tags", "state", "state_info", "project_id",
+                "runtime_context", "result", "published", "processed", "created_at",
+                "updated_at", "started_at", "finished_at")
+ACTION_EXECUTION_COLUMNS = ("id", "workflow_name", "workflow_namespace", "task_execution_id",
+                            "task_name", "state", "state_info", "tags", "name", "description",
+                            "project_id", "accepted", "input", "output", "created_at",
+                            "updated_at")
+
+# Mistral answers its text-body endpoints (definitions) with {"faultstring"}
+# only, and everything else with WSME's {"faultcode", "faultstring", "debuginfo"}.
+TEXT_BODY = "levante.text_body"
+
+_STATUS: tuple[tuple[type[errors.LevanteError], int], ...] = (
+    (errors.NotFoundError, 404),
+    (errors.AlreadyExistsError, 409),
+    (errors.FailedPreconditionError, 400),
+    (errors.InputError, 400),
+    (errors.UnavailableError, 503),
+    (errors.LevanteError, 500),
+)
+
+
+def _fault(status: int, message: str, *, text_body: bool) -> web.Response:
+    body: dict[str, Any] = {"faultstring": message}
+    if not text_body:
+        body = {"faultcode": "Client" if status < 500 else "Server", "faultstring": message,
+                "debuginfo": None}
+    return web.json_response(body, status=status)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Maps domain errors (and unknown routes) to Mistral's error bodies; never a traceback."""
+    text_body = bool(request.get(TEXT_BODY))
+    try:
+        return await handler(request)
+    except errors.LevanteError as error:
+        status = next(code for cls, code in _STATUS if isinstance(error, cls))
+        return _fault(status, error.message, text_body=bool(request.get(TEXT_BODY)))
+    except web.HTTPException as error:
+        if error.status < 400:
+            raise
+        return _fault(error.status, error.reason or "Error", text_body=text_body)
+    except Exception:
+        log.exception("unhandled error in REST handler", path=request.path)
+        return _fault(500, "Internal server error; see the server log", text_body=text_body)
+
+
+class MistralRestFace:
+    """Routes Mistral's /v2 paths to the servicers."""
+
+    def __init__(
+        self, *, workflows: WorkflowsServicer, executions: ExecutionsServicer,
+        tasks: TasksServicer, action_executions: ActionExecutionsServicer,
+    ) -> None:
+        self.workflows = workflows
+        self.executions = executions
+        self.tasks = tasks
+        self.action_executions = action_executions
+
+    def app(self) -> web.Application:
+        """The aiohttp application serving the face."""
+        app = web.Application(middlewares=[error_middleware], client_max_size=16 * 1024**2)
+        route = app.router.add_route
+        route("GET", "/", self.root)
+        route("GET", "/v2", self.v2_root)
+        route("GET", "/v2/", self.v2_root)
+        for suffix in ("", "/"):
+            route("POST", f"/v2/workflows{suffix}", self.create_workflows)
+            route("PUT", f"/v2/workflows{suffix}", self.update_workflows)
+            route("GET", f"/v2/workflows{suffix}", self.list_workflows)
+            route("POST", f"/v2/workflows/validate{suffix}", self.validate_workflows)
+            route("GET", f"/v2/workflows/{{identifier}}{suffix}", self.get_workflow)
+            route("DELETE", f"/v2/workflows/{{identifier}}{suffix}", self.delete_workflow)
+            route("POST", f"/v2/executions{suffix}", self.create_execution)
+            route("GET", f"/v2/executions{suffix}", self.list_executions)
+            route("GET", f"/v2/executions/{{id}}{suffix}", self.get_execution)
+            route("GET", f"/v2/executions/{{id}}/tasks{suffix}", self.list_execution_tasks)
+            route("GET", f"/v2/tasks{suffix}", self.list_tasks)
+            route("GET", f"/v2/tasks/{{id}}{suffix}", self.get_task)
+            route("GET", f"/v2/tasks/{{id}}/action_executions{suffix}", self.list_task_actions)
+            route("GET", f"/v2/action_executions{suffix}", self.list_action_executions)
+            route("GET", f"/v2/action_executions/{{id}}{suffix}", self.get_action_execution)
+        return app
+
+    # -- root ---------------------------------------------------------------
+
+    async def root(self, request: web.Request) -> web.Response:
+        base = _base(request)
+        return web.json_response({"versions": [{"id": "v2.0", "status": "CURRENT", "links": [
+            {"href": f"{base}/v2", "target": "v2", "rel": "self"}]}]})
+
+    async def v2_root(self, request: web.Request) -> web.Response:
+        return web.json_response({"uri": f"{_base(request)}/v2"})
+
+    # -- workflows ----------------------------------------------------------
+
+    async def create_workflows(self, request: web.Request) -> web.Response:
+        request[TEXT_BODY] = True
+        response = await self.workflows.CreateWorkflows(
+            workflow_pb2.CreateWorkflowsRequest(
+                definition=await request.text(), namespace=request.query.get("namespace", ""),
+                scope=_scope(request),
+            ),
+            None,
+        )
+        return _json({"workflows": [mistral.workflow(w, created=True) for w in response.workflows]},
+                     status=201)
+
+    async def update_workflows(self, request: web.Request) -> web.Response:
+        request[TEXT_BODY] = True
+        response = await self.workflows.UpdateWorkflows(
+            workflow_pb2.UpdateWorkflowsRequest(
+                definition=await request.text(), namespace=request.query.get("namespace", ""),
+                scope=_scope(request),
+            ),
+            None,
+        )
+        return _json({"workflows": [mistral.workflow(w, created=True) for w in response.workflows]})
+
+    async def validate_workflows(self, request: web.Request) -> web.Response:
+        request[TEXT_BODY] = True
+        text = await request.text()
+        try:
+            language.parse(text)
+        except errors.DefinitionError as error:
+            return _json({"valid": False, "error": error.message})
+        return _json({"valid": True})
+
+    async def list_workflows(self, request: web.Request) -> web.Response:
+        params = mistral.ListParams(dict(request.query), columns=WORKFLOW_COLUMNS)
+        response = await self.workflows.ListWorkflows(
+            workflow_pb2.ListWorkflowsRequest(**_list_fields(params)), None
+        )
+        items = [mistral.workflow(w) for w in response.workflows]
+        return _list_response(request, "workflows", items, params)
+
+    async def get_workflow(self, request: web.Request) -> web.Response:
+        workflow = await self.workflows.GetWorkflow(
+            workflow_pb2.GetWorkflowRequest(
+                name=request.match_info["identifier"],
+                namespace=request.query.get("namespace", ""),
+            ),
+            None,
+        )
+        return _single(request, mistral.workflow(workflow), WORKFLOW_COLUMNS)
+
+    async def delete_workflow(self, request: web.Request) -> web.Response:
+        await self.workflows.DeleteWorkflow(
+            workflow_pb2.DeleteWorkflowRequest(
+                name=request.match_info["identifier"],
+                namespace=request.query.get("namespace", ""),
+            ),
+            None,
+        )
+        return web.Response(status=204)
+
+    # -- executions ---------------------------------------------------------
+
+    async def create_execution(self, request: web.Request) -> web.Response:
+        body = await _json_body(request)
+        execution = execution_pb2.Execution(
+            id=str(body.get("id") or ""),
+            workflow_id=str(body.get("workflow_id") or ""),
+            workflow_name=str(body.get("workflow_name") or ""),
+            workflow_namespace=str(body.get("workflow_namespace") or ""),
+            description=str(body.get("description") or ""),
+        )
+        if not execution.workflow_id and not execution.workflow_name:
+            raise errors.InputError(
+                "Workflow ID or workflow name must be provided. Workflow ID is recommended."
+            )
+        execution.input.update(mistral.json_object(body.get("input"), "input"))
+        execution.params.update(mistral.json_object(body.get("params"), "params"))
+        created = await self.executions.CreateExecution(
+            execution_pb2.CreateExecutionRequest(execution=execution), None
+        )
+        body = mistral.execution(created)
+        body.pop("published_global", None)
+        return _json(body, status=201)
+
+    async def list_executions(self, request: web.Request) -> web.Response:
+        params = mistral.ListParams(dict(request.query), columns=EXECUTION_COLUMNS)
+        response = await self.executions.ListExecutions(
+            execution_pb2.ListExecutionsRequest(
+                **_list_fields(params), include_output=params.include_output
+            ),
+            None,
+        )
+        items = [mistral.execution(e, listed=True, include_output=params.include_output)
+                 for e in response.executions]
+        return _list_response(request, "executions", items, params)
+
+    async def get_execution(self, request: web.Request) -> web.Response:
+        execution = await self.executions.GetExecution(
+            execution_pb2.GetExecutionRequest(name=f"executions/{request.match_info['id']}"), None
+        )
+        return _single(request, mistral.execution(execution), EXECUTION_COLUMNS)
+
+    # -- tasks --------------------------------------------------------------
+
+    async def list_tasks(self, request: web.Request, *, parent: str = "") -> web.Response:
+        params = mistral.ListParams(dict(request.query), columns=TASK_COLUMNS)
+        response = await self.tasks.ListTasks(
+            task_pb2.ListTasksRequest(parent=parent, **_list_fields(params)), None
+        )
+        items = [mistral.task(t, listed=True) for t in response.tasks]
+        return _list_response(request, "tasks", items, params)
+
+    async def list_execution_tasks(self, request: web.Request) -> web.Response:
+        return await self.list_tasks(request, parent=f"executions/{request.match_info['id']}")
+
+    async def get_task(self, request: web.Request) -> web.Response:
+        task = await self.tasks.GetTask(
+            task_pb2.GetTaskRequest(name=f"tasks/{request.match_info['id']}"), None
+        )
+        return _single(request, mistral.task(task), TASK_COLUMNS)
+
+    # -- action executions --------------------------------------------------
+
+    async def list_action_executions(self, request: web.Request, *, parent: str = "") -> web.Response:
+        params = mistral.ListParams(dict(request.query), columns=ACTION_EXECUTION_COLUMNS)
+        response = await self.action_executions.ListActionExecutions(
+            action_execution_pb2.ListActionExecutionsRequest(
+                parent=parent, include_output=params.include_output, **_list_fields(params)
+            ),
+            None,
+        )
+        items = [
+            mistral.action_execution(a, listed=True, include_output=params.include_output)
+            for a in response.action_executions
+        ]
+        return _list_response(request, "action_executions", items, params)
+
+    async def list_task_actions(self, request: web.Request) -> web.Response:
+        return await self.list_action_executions(request, parent=f"tasks/{request.match_info['id']}")
+
+    async def get_action_execution(self, request: web.Request) -> web.Response:
+        action = await self.action_executions.GetActionExecution(
+            action_execution_pb2.GetActionExecutionRequest(
+                name=f"actionExecutions/{request.match_info['id']}"
+            ),
+            None,
+        )
+        return _single(request, mistral.action_execution(action), ACTION_EXECUTION_COLUMNS)
+
+
+def _base(request: web.Request) -> str:
+    return f"{request.scheme}://{request.host}"
+
+
+def _json(body: Any, *, status: int = 200) -> web.Response:
+    return web.json_response(body, status=status)
+
+
+def _scope(request: web.Request) -> Any:
+    scope = request.query.get("scope", "private") or "private"
+    if scope not in ("private", "public"):
+        raise errors.InputError(f"Invalid scope {scope!r}: must be 'private' or 'public'")
+    return convert.scope_to_proto(scope)
+
+
+async def _json_body(request: web.Request) -> dict[str, Any]:
+    text = await request.text()
+    try:
+        body = json.loads(text) if text.strip() else {}
+    except json.JSONDecodeError as error:
+        raise errors.InputError("Request is not in valid JSON format") from error
+    if not isinstance(body, dict):
+        raise errors.InputError("Request is not in valid JSON format: expected a JSON object")
+    return body
+
+
+def _list_fields(params: mistral.ListParams) -> dict[str, Any]:
+    return {
+        "filter": format_filter(params.filters),
+        "order_by": format_order(params.order),
+        "page_size": params.limit,
+        "page_token": params.marker or "",
+    }
+
+
+def _list_response(
+    request: web.Request, collection: str, items: list[dict[str, Any]], params: mistral.ListParams
+) -> web.Response:
+    body: dict[str, Any] = {collection: params.select(items)}
+    link = params.next_link(f"{_base(request)}/v2", collection, items)
+    if link:
+        body["next"] = link
+    return _json(body)
+
+
+def _single(request: web.Request, item: dict[str, Any], columns: tuple[str, ...]) -> web.Response:
+    fields = [f.strip() for f in request.query.get("fields", "").split(",") if f.strip()]
+    if not fields:
+        return _json(item)
+    params = mistral.ListParams({"fields": ",".join(fields)}, columns=columns)
+    return _json(params.select([item])[0])

@@ -1,0 +1,244 @@
+"""The public gRPC servicers (levante.v2); the REST face calls the same ones."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import grpc
+import yaml
+from google.protobuf import empty_pb2
+
+from levante import language
+from levante.api import convert
+from levante.errors import DefinitionError, InputError
+from levante.internal.v1 import engine_pb2, engine_pb2_grpc
+from levante.listing import Filter, Order, parse_filter, parse_order
+from levante.messaging.outbox import utcnow
+from levante.persistence.models import DEFAULT_PROJECT
+from levante.persistence.repository import ListQuery, NewWorkflow, Repository
+from levante.rpc import error_from_rpc
+from levante.v2 import (
+    action_execution_pb2,
+    action_execution_pb2_grpc,
+    execution_pb2,
+    execution_pb2_grpc,
+    task_pb2,
+    task_pb2_grpc,
+    workflow_pb2,
+    workflow_pb2_grpc,
+)
+
+DEFAULT_ORDER = (Order("created_at"),)
+
+
+def list_query(
+    *, filter_text: str, order_by: str, page_size: int, page_token: str,
+    extra: tuple[Filter, ...] = (),
+) -> ListQuery:
+    """The repository query of a List request's standard fields."""
+    if page_size < 0:
+        raise InputError("page_size must not be negative")
+    return ListQuery(
+        filters=(*parse_filter(filter_text), *extra),
+        order=parse_order(order_by) or DEFAULT_ORDER,
+        limit=page_size or 1000,
+        marker=page_token or None,
+    )
+
+
+def _id_of(name: str, collection: str) -> str:
+    """`executions/abc` -> `abc` (a bare id is accepted too)."""
+    prefix = f"{collection}/"
+    return name.removeprefix(prefix) if name.startswith(prefix) else name
+
+
+class WorkflowsServicer(workflow_pb2_grpc.WorkflowsServiceServicer):
+    """levante.v2.WorkflowsService."""
+
+    def __init__(self, repository: Repository, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self._repo = repository
+        self._clock = clock
+
+    async def CreateWorkflows(self, request: Any, context: Any) -> workflow_pb2.CreateWorkflowsResponse:
+        new = _new_workflows(request.definition)
+        records = await asyncio.to_thread(
+            self._repo.create_workflows, new, namespace=request.namespace,
+            scope=convert.scope_from_proto(request.scope), project_id=DEFAULT_PROJECT,
+            now=self._clock(),
+        )
+        return workflow_pb2.CreateWorkflowsResponse(
+            workflows=[convert.workflow_to_proto(r) for r in records]
+        )
+
+    async def UpdateWorkflows(self, request: Any, context: Any) -> workflow_pb2.UpdateWorkflowsResponse:
+        new = _new_workflows(request.definition)
+        records = await asyncio.to_thread(
+            self._repo.update_workflows, new, namespace=request.namespace,
+            scope=convert.scope_from_proto(request.scope), project_id=DEFAULT_PROJECT,
+            now=self._clock(),
+        )
+        return workflow_pb2.UpdateWorkflowsResponse(
+            workflows=[convert.workflow_to_proto(r) for r in records]
+        )
+
+    async def GetWorkflow(self, request: Any, context: Any) -> workflow_pb2.Workflow:
+        record = await asyncio.to_thread(
+            self._repo.get_workflow, _id_of(request.name, "workflows"),
+            namespace=request.namespace, project_id=DEFAULT_PROJECT,
+        )
+        return convert.workflow_to_proto(record)
+
+    async def ListWorkflows(self, request: Any, context: Any) -> workflow_pb2.ListWorkflowsResponse:
+        query = list_query(
+            filter_text=request.filter, order_by=request.order_by,
+            page_size=request.page_size, page_token=request.page_token,
+        )
+        page = await asyncio.to_thread(self._repo.list_workflows, query)
+        return workflow_pb2.ListWorkflowsResponse(
+            workflows=[convert.workflow_to_proto(r) for r in page.items],
+            next_page_token=page.next_marker or "",
+        )
+
+    async def DeleteWorkflow(self, request: Any, context: Any) -> empty_pb2.Empty:
+        await asyncio.to_thread(
+            self._repo.delete_workflow, _id_of(request.name, "workflows"),
+            namespace=request.namespace, project_id=DEFAULT_PROJECT,
+        )
+        return empty_pb2.Empty()
+
+
+def _new_workflows(text: str) -> list[NewWorkflow]:
+    """Parses a definition into the workflows to store; raises DefinitionError."""
+    document = language.parse(text)
+    if document.name is not None:
+        raise DefinitionError(
+            "Invalid DSL: a workbook (top-level 'name' and 'workflows') was given where "
+            "workflow definitions were expected; upload it to /v2/workbooks"
+        )
+    raw = yaml.safe_load(text)
+    single = len(document.workflows) == 1
+    workflows = []
+    for spec in document.workflows:
+        # One workflow: stored verbatim. Several: each gets a document of its own.
+        definition = text if single else yaml.safe_dump(
+            {"version": "2.0", spec.name: raw[spec.name]}, sort_keys=False
+        )
+        workflows.append(
+            NewWorkflow(
+                name=spec.name, definition=definition,
+                checksum=hashlib.md5(definition.encode()).hexdigest(),  # noqa: S324 - Mistral's checksum
+                input=language.render_input(spec), interface=language.interface(spec),
+                tags=list(spec.tags),
+            )
+        )
+    return workflows
+
+
+class ExecutionsServicer(execution_pb2_grpc.ExecutionsServiceServicer):
+    """levante.v2.ExecutionsService."""
+
+    def __init__(self, repository: Repository, engine: engine_pb2_grpc.EngineServiceStub) -> None:
+        self._repo = repository
+        self._engine = engine
+
+    async def CreateExecution(self, request: Any, context: Any) -> execution_pb2.Execution:
+        execution = request.execution
+        start = engine_pb2.StartExecutionRequest(
+            execution_id=execution.id,
+            workflow_id=execution.workflow_id,
+            workflow_name=execution.workflow_name,
+            workflow_namespace=execution.workflow_namespace,
+            input_json=json.dumps(convert.plain(execution.input)),
+            params_json=json.dumps(convert.plain(execution.params)),
+            description=execution.description,
+            project_id=DEFAULT_PROJECT,
+        )
+        try:
+            started = await self._engine.StartExecution(start, timeout=60)
+        except grpc.aio.AioRpcError as error:
+            raise error_from_rpc(error) from None
+        record = await asyncio.to_thread(self._repo.get_execution, started.execution_id)
+        return convert.execution_to_proto(record)
+
+    async def GetExecution(self, request: Any, context: Any) -> execution_pb2.Execution:
+        record = await asyncio.to_thread(self._repo.get_execution, _id_of(request.name, "executions"))
+        return convert.execution_to_proto(record)
+
+    async def ListExecutions(self, request: Any, context: Any) -> execution_pb2.ListExecutionsResponse:
+        query = list_query(
+            filter_text=request.filter, order_by=request.order_by,
+            page_size=request.page_size, page_token=request.page_token,
+        )
+        page = await asyncio.to_thread(self._repo.list_executions, query)
+        return execution_pb2.ListExecutionsResponse(
+            executions=[
+                convert.execution_to_proto(r, with_output=request.include_output) for r in page.items
+            ],
+            next_page_token=page.next_marker or "",
+        )
+
+
+class TasksServicer(task_pb2_grpc.TasksServiceServicer):
+    """levante.v2.TasksService."""
+
+    def __init__(self, repository: Repository) -> None:
+        self._repo = repository
+
+    async def GetTask(self, request: Any, context: Any) -> task_pb2.Task:
+        record = await asyncio.to_thread(self._repo.get_task, _id_of(request.name, "tasks"))
+        return convert.task_to_proto(record)
+
+    async def ListTasks(self, request: Any, context: Any) -> task_pb2.ListTasksResponse:
+        extra: tuple[Filter, ...] = ()
+        if request.parent:
+            execution_id = _id_of(request.parent, "executions")
+            await asyncio.to_thread(self._repo.get_execution, execution_id)
+            extra = (Filter("workflow_execution_id", "eq", execution_id),)
+        query = list_query(
+            filter_text=request.filter, order_by=request.order_by,
+            page_size=request.page_size, page_token=request.page_token, extra=extra,
+        )
+        page = await asyncio.to_thread(self._repo.list_tasks, query)
+        return task_pb2.ListTasksResponse(
+            tasks=[convert.task_to_proto(r) for r in page.items],
+            next_page_token=page.next_marker or "",
+        )
+
+
+class ActionExecutionsServicer(action_execution_pb2_grpc.ActionExecutionsServiceServicer):
+    """levante.v2.ActionExecutionsService."""
+
+    def __init__(self, repository: Repository) -> None:
+        self._repo = repository
+
+    async def GetActionExecution(self, request: Any, context: Any) -> action_execution_pb2.ActionExecution:
+        record = await asyncio.to_thread(
+            self._repo.get_action_execution, _id_of(request.name, "actionExecutions")
+        )
+        return convert.action_execution_to_proto(record)
+
+    async def ListActionExecutions(
+        self, request: Any, context: Any
+    ) -> action_execution_pb2.ListActionExecutionsResponse:
+        extra: tuple[Filter, ...] = ()
+        if request.parent:
+            task_id = _id_of(request.parent, "tasks")
+            await asyncio.to_thread(self._repo.get_task, task_id)
+            extra = (Filter("task_execution_id", "eq", task_id),)
+        query = list_query(
+            filter_text=request.filter, order_by=request.order_by,
+            page_size=request.page_size, page_token=request.page_token, extra=extra,
+        )
+        page = await asyncio.to_thread(self._repo.list_action_executions, query)
+        return action_execution_pb2.ListActionExecutionsResponse(
+            action_executions=[
+                convert.action_execution_to_proto(r, with_output=request.include_output)
+                for r in page.items
+            ],
+            next_page_token=page.next_marker or "",
+        )

@@ -1,0 +1,73 @@
+"""Composition root of the engine service."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import grpc
+import structlog
+
+from levante.engine.runtime import EngineRuntime
+from levante.internal.v1 import engine_pb2, engine_pb2_grpc
+from levante.messaging import jetstream
+from levante.messaging.outbox import OutboxRelay
+from levante.process import Shared
+
+log = structlog.get_logger(__name__)
+
+ACK_WAIT_SECONDS = 30.0
+
+
+class EngineServicer(engine_pb2_grpc.EngineServiceServicer):
+    """levante.internal.v1.EngineService."""
+
+    def __init__(self, runtime: EngineRuntime) -> None:
+        self._runtime = runtime
+
+    async def StartExecution(
+        self, request: engine_pb2.StartExecutionRequest, context: grpc.aio.ServicerContext
+    ) -> engine_pb2.StartExecutionResponse:
+        execution_id = await self._runtime.start_execution(request)
+        return engine_pb2.StartExecutionResponse(execution_id=execution_id)
+
+
+class EngineService:
+    """Consumes engine events, serves StartExecution, relays the outbox."""
+
+    grpc_services = (engine_pb2.DESCRIPTOR.services_by_name["EngineService"].full_name,)
+
+    def __init__(self, shared: Shared) -> None:
+        self._shared = shared
+        self._relay = OutboxRelay(shared.database, shared.jetstream)
+        self.runtime = EngineRuntime(shared.database, self._relay)
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._consumer: jetstream.PullConsumer | None = None
+        engine_pb2_grpc.add_EngineServiceServicer_to_server(
+            EngineServicer(self.runtime), shared.grpc_server
+        )
+
+    async def start(self) -> None:
+        js = self._shared.jetstream
+        await jetstream.ensure_consumer(
+            js, stream=jetstream.EVENTS_STREAM, durable=jetstream.ENGINE_CONSUMER,
+            subject=jetstream.ENGINE_EVENTS_SUBJECT, ack_wait=ACK_WAIT_SECONDS,
+        )
+        self._consumer = jetstream.PullConsumer(
+            self._shared.nats, stream=jetstream.EVENTS_STREAM, durable=jetstream.ENGINE_CONSUMER,
+            credit=512,
+        )
+        await self._consumer.start()
+        self._tasks = [
+            asyncio.create_task(self.runtime.run(self._consumer, self._stop), name="engine-events"),
+            asyncio.create_task(self._relay.run(self._stop), name="engine-outbox"),
+        ]
+        log.info("engine started")
+
+    async def stop(self) -> None:
+        self._stop.set()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._consumer is not None:
+            await self._consumer.stop()
+        log.info("engine stopped")

@@ -1,0 +1,266 @@
+"""The engine's shell around the pure machine: load, step, persist, emit.
+
+Every change to an execution tree happens in one transaction that first
+locks the tree's root (`store.lock_root`), then reads fresh state, applies
+the events with `machine.step`, writes the new state and the outbox, and
+commits. Only then are the events acked and the outbox published.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import structlog
+from google.protobuf.timestamp_pb2 import Timestamp
+from nats.aio.msg import Msg
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from levante.engine import store
+from levante.engine.machine import step
+from levante.engine.state import (
+    ActionCompleted,
+    Command,
+    Event,
+    ExecutionState,
+    RunAction,
+    StartExecution,
+)
+from levante.errors import InputError, NotFoundError, WorkflowInputError
+from levante.internal.v1 import engine_pb2, messages_pb2
+from levante.messaging.jetstream import Outgoing, PullConsumer, work_subject
+from levante.messaging.outbox import OutboxRelay, add_to_outbox, delete_from_outbox, utcnow
+from levante.persistence import models
+from levante.persistence.db import Database
+from levante.persistence.repository import is_uuid
+from levante.states import State
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class _Applied:
+    outgoing: list[Outgoing]
+    events: int
+
+
+class EngineRuntime:
+    """Applies starts and events to executions, one transaction per execution tree."""
+
+    def __init__(
+        self, database: Database, relay: OutboxRelay, *,
+        clock: Callable[[], datetime] = utcnow,
+        new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    ) -> None:
+        self._db = database
+        self._relay = relay
+        self._clock = clock
+        self._new_id = new_id
+
+    # -- starting executions ------------------------------------------------
+
+    async def start_execution(self, request: engine_pb2.StartExecutionRequest) -> str:
+        """Creates and starts an execution; returns its id once committed."""
+        execution_id, outgoing = await asyncio.to_thread(self._start, request)
+        await self._relay.publish(outgoing)
+        return execution_id
+
+    def _start(self, request: engine_pb2.StartExecutionRequest) -> tuple[str, list[Outgoing]]:
+        workflow_input = _json_object(request.input_json, "input")
+        params = _json_object(request.params_json, "params")
+        with self._db.write() as session:
+            if request.execution_id:
+                if session.get(models.WorkflowExecution, request.execution_id) is not None:
+                    return request.execution_id, []
+            definition = _resolve_workflow(session, request)
+            spec = store.workflow_spec(definition.definition, definition.name)
+            full_input = _check_input(spec, workflow_input)
+            now = self._clock()
+            execution_id = request.execution_id or self._new_id()
+            params.setdefault("namespace", definition.namespace)
+            params.setdefault("env", {})
+            session.add(
+                models.WorkflowExecution(
+                    id=execution_id, workflow_id=definition.id, workflow_name=definition.name,
+                    workflow_namespace=definition.namespace, definition=definition.definition,
+                    description=request.description, tags=[], params=params, input=full_input,
+                    output={}, context={}, published_global={}, state=str(State.IDLE),
+                    state_info=None, task_execution_id=None, root_execution_id=None,
+                    scope="private", project_id=request.project_id or definition.project_id,
+                    created_at=now, updated_at=now,
+                )
+            )
+            session.flush()
+            applied = self._apply(session, execution_id, [StartExecution()], now)
+        return execution_id, applied.outgoing
+
+    # -- events -------------------------------------------------------------
+
+    async def run(self, consumer: PullConsumer, stop: asyncio.Event, *, batch: int = 256) -> None:
+        """Consumes engine events until `stop` is set, then finishes the batch in hand."""
+        while not stop.is_set():
+            messages = await consumer.next_batch(max_messages=batch, timeout=0.5)
+            if not messages:
+                continue
+            try:
+                await self.handle(messages)
+            finally:
+                await consumer.done(len(messages))
+
+    async def handle(self, messages: list[Msg]) -> None:
+        """Applies a batch of event messages, grouped by execution tree."""
+        groups: dict[str, list[tuple[Msg, messages_pb2.EngineEvent]]] = defaultdict(list)
+        for msg in messages:
+            event = messages_pb2.EngineEvent()
+            try:
+                event.ParseFromString(msg.data)
+            except Exception:
+                log.error("dropping an undecodable engine event", subject=msg.subject)
+                await msg.term()
+                continue
+            groups[event.root_execution_id].append((msg, event))
+        for root_id, items in groups.items():
+            try:
+                outgoing = await asyncio.to_thread(self._apply_events, root_id, [e for _, e in items])
+            except Exception:
+                log.exception("applying events failed; they will be redelivered", root=root_id)
+                for msg, _ in items:
+                    await msg.nak(delay=1)
+                continue
+            # Acked only now: the transaction that applied them has committed.
+            await asyncio.gather(*(msg.ack() for msg, _ in items))
+            await self._relay.publish(outgoing)
+
+    def _apply_events(self, root_id: str, events: list[messages_pb2.EngineEvent]) -> list[Outgoing]:
+        by_execution: dict[str, list[Event]] = defaultdict(list)
+        for event in events:
+            machine_event = _machine_event(event)
+            if machine_event is not None:
+                by_execution[event.execution_id].append(machine_event)
+        outgoing: list[Outgoing] = []
+        with self._db.write() as session:
+            store.lock_root(session, root_id)
+            delete_from_outbox(session, self._relay.take_published())
+            now = self._clock()
+            for execution_id, machine_events in by_execution.items():
+                outgoing += self._apply(session, execution_id, machine_events, now).outgoing
+        return outgoing
+
+    def _apply(
+        self, session: Session, execution_id: str, events: list[Event], now: datetime
+    ) -> _Applied:
+        before = store.load(session, execution_id)
+        if before is None:
+            log.warning("event for an unknown execution ignored", execution_id=execution_id)
+            return _Applied([], 0)
+        state: ExecutionState = before
+        commands: list[Command] = []
+        for event in events:
+            outcome = step(state, event, now=now, new_id=self._new_id)
+            state = outcome.state
+            commands.extend(outcome.commands)
+        if state != before:
+            store.save(session, before, state)
+        outgoing = [_outgoing(command, now) for command in commands]
+        add_to_outbox(session, outgoing, now=now)
+        return _Applied(outgoing, len(events))
+
+
+def _machine_event(event: messages_pb2.EngineEvent) -> Event | None:
+    kind = event.WhichOneof("event")
+    if kind == "action_result":
+        result = event.action_result
+        if result.WhichOneof("outcome") == "failure":
+            data = json.loads(result.failure.data_json) if result.failure.data_json else None
+            return ActionCompleted(
+                action_id=result.action_execution_id, task_id=result.task_execution_id,
+                failed=True, result=data, error=result.failure.message,
+            )
+        value = json.loads(result.result_json) if result.result_json else None
+        return ActionCompleted(
+            action_id=result.action_execution_id, task_id=result.task_execution_id, result=value
+        )
+    log.error("unknown engine event kind ignored", kind=kind, event_id=event.event_id)
+    return None
+
+
+def _outgoing(command: Command, now: datetime) -> Outgoing:
+    if isinstance(command, RunAction):
+        stamp = Timestamp()
+        stamp.FromDatetime(now)
+        message = messages_pb2.RunAction(
+            command_id=command.action_id,
+            action_execution_id=command.action_id,
+            task_execution_id=command.task_id,
+            execution_id=command.execution_id,
+            root_execution_id=command.root_execution_id,
+            action_name=command.action_name,
+            input_json=json.dumps(command.input).encode(),
+            target=command.target or "",
+            safe_rerun=command.safe_rerun,
+            request_time=stamp,
+        )
+        return Outgoing(
+            msg_id=command.action_id,
+            subject=work_subject(command.target),
+            payload=message.SerializeToString(),
+        )
+    raise TypeError(f"unknown command {command!r}")
+
+
+def _json_object(text: str, field: str) -> dict[str, Any]:
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(f"Invalid JSON in {field}: {error}") from error
+    if not isinstance(value, dict):
+        raise InputError(f"{field} must be a JSON object, got {type(value).__name__}")
+    return value
+
+
+def _resolve_workflow(
+    session: Session, request: engine_pb2.StartExecutionRequest
+) -> models.WorkflowDefinition:
+    """Finds the workflow by id, or by name in the namespace and then the default one."""
+    table = models.WorkflowDefinition
+    identifier = request.workflow_id or request.workflow_name
+    if not identifier:
+        raise InputError("Workflow ID or workflow name must be provided. Workflow ID is recommended.")
+    if is_uuid(identifier):
+        row = session.get(table, identifier)
+        if row is not None:
+            return row
+    for namespace in dict.fromkeys((request.workflow_namespace, "")):
+        row = session.scalars(
+            select(table).where(table.name == identifier, table.namespace == namespace)
+        ).first()
+        if row is not None:
+            return row
+    raise NotFoundError(
+        f"Workflow not found [workflow_identifier={identifier}, "
+        f"namespace={request.workflow_namespace}]"
+    )
+
+
+def _check_input(spec: Any, given: dict[str, Any]) -> dict[str, Any]:
+    """Fills defaults; raises WorkflowInputError naming missing and unexpected inputs."""
+    declared = {p.name: p for p in spec.input}
+    missing = [name for name, p in declared.items() if not p.has_default and name not in given]
+    unexpected = [name for name in given if name not in declared]
+    if missing or unexpected:
+        details = f"missing={missing}" if missing else ""
+        if unexpected:
+            details += (", " if details else "") + f"unexpected={unexpected}"
+        raise WorkflowInputError(
+            f"Invalid input [name={spec.name}, class=DirectWorkflowSpec, {details}]"
+        )
+    return {**{n: p.default for n, p in declared.items() if p.has_default}, **given}

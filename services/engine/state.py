@@ -1,0 +1,135 @@
+"""The engine's state values, events and commands.
+
+These are plain frozen values: the runtime loads them from the database,
+`levante.engine.machine.step` maps (state, event) to (state, commands), and
+the runtime writes the difference back. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from levante.language.spec import WorkflowSpec
+from levante.states import State
+
+
+@dataclass(frozen=True, slots=True)
+class ActionRun:
+    """One action execution of a task."""
+
+    id: str
+    name: str
+    state: State
+    input: dict[str, Any]
+    created_at: datetime
+    output: dict[str, Any] | None = None
+    state_info: str | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRun:
+    """One task execution.
+
+    `in_context` is the data the task sees as `$`; `processed` is set once
+    the engine has evaluated the task's transitions; `error_handled` once an
+    on-error transition took the error over.
+    """
+
+    id: str
+    name: str
+    state: State
+    in_context: dict[str, Any]
+    created_at: datetime
+    type: str = "ACTION"
+    state_info: str | None = None
+    published: dict[str, Any] = field(default_factory=dict)
+    result: Any = None
+    actions: tuple[ActionRun, ...] = ()
+    triggered_by: tuple[dict[str, str], ...] = ()
+    processed: bool = False
+    error_handled: bool = False
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    def out_context(self) -> dict[str, Any]:
+        """What the task hands to the tasks it triggers: its input plus what it published."""
+        return {**self.in_context, **self.published}
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionState:
+    """A workflow execution and its task executions."""
+
+    id: str
+    root_id: str
+    workflow_id: str
+    workflow_name: str
+    workflow_namespace: str
+    spec: WorkflowSpec
+    state: State
+    input: dict[str, Any]
+    params: dict[str, Any]
+    created_at: datetime
+    state_info: str | None = None
+    context: dict[str, Any] = field(default_factory=dict)
+    output: dict[str, Any] = field(default_factory=dict)
+    tasks: tuple[TaskRun, ...] = ()
+    updated_at: datetime | None = None
+
+    def task(self, task_id: str) -> TaskRun | None:
+        """The task execution with this id, if any."""
+        return next((t for t in self.tasks if t.id == task_id), None)
+
+
+# Events: inputs to the machine.
+
+
+@dataclass(frozen=True, slots=True)
+class StartExecution:
+    """Start a freshly created execution."""
+
+
+@dataclass(frozen=True, slots=True)
+class ActionCompleted:
+    """An action finished: `result` on success, `error` (and maybe `error_data`) on failure."""
+
+    action_id: str
+    task_id: str
+    failed: bool = False
+    result: Any = None
+    error: str | None = None
+
+
+Event = StartExecution | ActionCompleted
+
+
+# Commands: what the runtime must do after committing the new state.
+
+
+@dataclass(frozen=True, slots=True)
+class RunAction:
+    """Ask an executor to run an action."""
+
+    action_id: str
+    task_id: str
+    execution_id: str
+    root_execution_id: str
+    action_name: str
+    input: dict[str, Any]
+    target: str | None = None
+    safe_rerun: bool = False
+
+
+Command = RunAction
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The result of one step: the new state and the commands it produced."""
+
+    state: ExecutionState
+    commands: tuple[Command, ...] = ()

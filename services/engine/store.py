@@ -1,0 +1,153 @@
+"""Maps the engine's state values to rows and back, inside the caller's transaction."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from levante.engine.state import ActionRun, ExecutionState, TaskRun
+from levante.errors import NotFoundError
+from levante.language import parse
+from levante.language.spec import WorkflowSpec
+from levante.persistence import models
+from levante.states import State
+
+
+@lru_cache(maxsize=512)
+def workflow_spec(definition: str, name: str) -> WorkflowSpec:
+    """The spec of workflow `name` in a definition text (parsed once per text)."""
+    for spec in parse(definition).workflows:
+        if spec.name == name or spec.name.split(".")[-1] == name.split(".")[-1]:
+            return spec
+    raise NotFoundError(f"Workflow {name!r} is not in its stored definition")
+
+
+def lock_root(session: Session, root_id: str) -> None:
+    """Serializes every change to one execution tree.
+
+    PostgreSQL: a row lock on the root execution (READ COMMITTED, so the reads
+    that follow see everything committed before the lock was granted).
+    SQLite: the write transaction already holds the database's writer lock.
+    """
+    if session.bind is not None and session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            select(models.WorkflowExecution.id)
+            .where(models.WorkflowExecution.id == root_id)
+            .with_for_update()
+        )
+
+
+def load(session: Session, execution_id: str) -> ExecutionState | None:
+    """The execution with its tasks and their actions, or None if it does not exist."""
+    row = session.get(models.WorkflowExecution, execution_id)
+    if row is None:
+        return None
+    task_rows = session.scalars(
+        select(models.TaskExecution)
+        .where(models.TaskExecution.workflow_execution_id == execution_id)
+        .order_by(models.TaskExecution.created_at)
+    ).all()
+    action_rows = session.scalars(
+        select(models.ActionExecution)
+        .where(models.ActionExecution.workflow_execution_id == execution_id)
+        .order_by(models.ActionExecution.created_at)
+    ).all()
+    actions: dict[str, list[ActionRun]] = {}
+    for a in action_rows:
+        actions.setdefault(a.task_execution_id or "", []).append(
+            ActionRun(
+                id=a.id, name=a.name, state=State(a.state), input=a.input, output=a.output,
+                state_info=a.state_info, created_at=a.created_at, updated_at=a.updated_at,
+            )
+        )
+    tasks = tuple(
+        TaskRun(
+            id=t.id, name=t.name, state=State(t.state), in_context=t.in_context,
+            created_at=t.created_at, type=t.type, state_info=t.state_info,
+            published=t.published, result=t.result, actions=tuple(actions.get(t.id, ())),
+            triggered_by=tuple(t.runtime_context.get("triggered_by", ())),
+            processed=t.processed, error_handled=t.error_handled, started_at=t.started_at,
+            finished_at=t.finished_at, updated_at=t.updated_at,
+        )
+        for t in task_rows
+    )
+    return ExecutionState(
+        id=row.id, root_id=row.root_execution_id or row.id, workflow_id=row.workflow_id,
+        workflow_name=row.workflow_name, workflow_namespace=row.workflow_namespace,
+        spec=workflow_spec(row.definition, row.workflow_name), state=State(row.state),
+        input=row.input, params=row.params, created_at=row.created_at,
+        state_info=row.state_info, context=row.context, output=row.output, tasks=tasks,
+        updated_at=row.updated_at,
+    )
+
+
+def save(session: Session, before: ExecutionState, after: ExecutionState) -> None:
+    """Writes what changed between `before` and `after`."""
+    row = session.get(models.WorkflowExecution, after.id)
+    if row is None:
+        raise NotFoundError(f"WorkflowExecution not found [id={after.id}]")
+    project_id = row.project_id
+    row.state, row.state_info, row.output = str(after.state), after.state_info, after.output
+    row.context, row.updated_at = after.context, after.updated_at
+    old_tasks = {t.id: t for t in before.tasks}
+    for task in after.tasks:
+        previous = old_tasks.get(task.id)
+        if previous == task:
+            continue
+        _save_task(session, after, task, exists=previous is not None, project_id=project_id)
+        old_actions = {a.id: a for a in previous.actions} if previous else {}
+        for action in task.actions:
+            if old_actions.get(action.id) != action:
+                _save_action(session, after, task, action, exists=action.id in old_actions,
+                             project_id=project_id)
+
+
+def _save_task(
+    session: Session, execution: ExecutionState, task: TaskRun, *, exists: bool, project_id: str
+) -> None:
+    values: dict[str, Any] = dict(
+        name=task.name, type=task.type, state=str(task.state), state_info=task.state_info,
+        in_context=task.in_context, published=task.published, result=task.result,
+        runtime_context={"triggered_by": list(task.triggered_by)} if task.triggered_by else {},
+        processed=task.processed, error_handled=task.error_handled, started_at=task.started_at,
+        finished_at=task.finished_at, updated_at=task.updated_at,
+    )
+    if exists:
+        row = session.get(models.TaskExecution, task.id)
+        for key, value in values.items():
+            setattr(row, key, value)
+        return
+    session.add(
+        models.TaskExecution(
+            id=task.id, workflow_execution_id=execution.id, root_execution_id=execution.root_id,
+            workflow_id=execution.workflow_id, workflow_name=execution.workflow_name,
+            workflow_namespace=execution.workflow_namespace, project_id=project_id,
+            created_at=task.created_at, tags=[], **values,
+        )
+    )
+
+
+def _save_action(
+    session: Session, execution: ExecutionState, task: TaskRun, action: ActionRun, *,
+    exists: bool, project_id: str,
+) -> None:
+    if exists:
+        row = session.get(models.ActionExecution, action.id)
+        row.state, row.state_info, row.output = str(action.state), action.state_info, action.output
+        # Executors never touch the database: a result is the proof one took the action.
+        row.accepted = True
+        row.updated_at = action.updated_at
+        return
+    session.add(
+        models.ActionExecution(
+            id=action.id, name=action.name, task_execution_id=task.id, task_name=task.name,
+            workflow_execution_id=execution.id, root_execution_id=execution.root_id,
+            workflow_name=execution.workflow_name, workflow_namespace=execution.workflow_namespace,
+            state=str(action.state), state_info=action.state_info, accepted=False,
+            input=action.input, output=action.output, params={}, description="", tags=None,
+            project_id=project_id, created_at=action.created_at, updated_at=action.updated_at,
+        )
+    )

@@ -1,0 +1,38 @@
+"""The snapshot an expression is evaluated against."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class ExpressionContext:
+    """Everything an expression may read, handed over by the engine.
+
+    Expression functions read only this snapshot (never a database), so
+    evaluation is pure and repeatable. Treat the mappings as read-only:
+    the evaluator never mutates them.
+
+    Attributes:
+        data: What `$` is in YAQL and `_` in Jinja (workflow input, vars,
+            published variables, with-items values...).
+        tasks: Task name -> task execution as the user model
+            (`id`, `name`, `state`, `state_info`, `result`, `published`, and
+            optionally `type`, `workflow_execution_id`, `spec`...), for the
+            task executions that `task(name)` and `tasks()` may see.
+        current_task: What `task()` without a name returns, when evaluating
+            in the scope of a task (its publish, transitions...).
+        env: What `env()` returns.
+        execution: What `execution()` returns (`id`, `name`, `input`,
+            `params`, `created_at`...).
+        global_vars: What `global(name)` looks names up in.
+    """
+
+    data: Mapping[str, Any] = field(default_factory=dict)
+    tasks: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    current_task: Mapping[str, Any] | None = None
+    env: Mapping[str, Any] = field(default_factory=dict)
+    execution: Mapping[str, Any] = field(default_factory=dict)
+    global_vars: Mapping[str, Any] = field(default_factory=dict)

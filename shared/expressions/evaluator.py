@@ -1,0 +1,161 @@
+"""Finding, checking and evaluating expressions inside definition values.
+
+A string holds YAQL (`<% ... %>`) or Jinja (`{{ ... }}`, `{% ... %}`)
+expressions, never both (Mistral rejects mixing; at run time, as in
+Mistral, YAQL wins and Jinja markup stays text). A string that is exactly one
+expression evaluates to the expression's typed value; otherwise each
+expression's value is interpolated into the text.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Any
+
+from levante.errors import ExpressionError
+from levante.expressions import jinja_engine, yaql_engine
+from levante.expressions.context import ExpressionContext
+from levante.expressions.values import as_text, describe_data, to_plain
+
+# DOTALL: an expression may span lines (folded YAML scalars keep newlines).
+_YAQL_PATTERN = re.compile(r"<%(.*?)%>", re.DOTALL)
+_JINJA_PATTERN = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+
+
+class Language(StrEnum):
+    """The expression languages of the workflow language."""
+
+    YAQL = "yaql"
+    JINJA = "jinja"
+
+
+def language_of(text: str) -> Language | None:
+    """Which language's expressions `text` holds (YAQL first), or None."""
+    if _YAQL_PATTERN.search(text):
+        return Language.YAQL
+    if _JINJA_PATTERN.search(text):
+        return Language.JINJA
+    return None
+
+
+def is_expression(value: Any) -> bool:
+    """Whether `value` is a string holding at least one expression."""
+    return isinstance(value, str) and language_of(value) is not None
+
+
+def check_syntax(text: str) -> str | None:
+    """The error message for the first expression in `text` that does not
+    parse, or None when all parse (or there are none).
+
+    Mixing YAQL and Jinja in one string is an error, as in Mistral.
+    """
+    has_yaql = _YAQL_PATTERN.search(text) is not None
+    has_jinja = _JINJA_PATTERN.search(_YAQL_PATTERN.sub("", text)) is not None
+    if has_yaql and has_jinja:
+        return (
+            "The line already contains an expression of type 'yaql'. "
+            "Mixing expression types in a single line is not allowed."
+        )
+    if has_yaql:
+        for match in _YAQL_PATTERN.finditer(text):
+            error = yaql_engine.syntax_error(match.group(1))
+            if error is not None:
+                return f"Invalid YAQL expression '{match.group(1).strip()}': {error}"
+        return None
+    if has_jinja:
+        error = jinja_engine.syntax_error(text)
+        if error is not None:
+            return f"Invalid Jinja expression '{text.strip()}': {error}"
+    return None
+
+
+def evaluate(value: Any, context: ExpressionContext) -> Any:
+    """Evaluate every expression in `value` against `context`.
+
+    Dicts (keys included), lists and tuples are walked recursively and come
+    back as new dicts and lists; other non-strings are returned as they are.
+    The result is plain JSON-like Python.
+
+    Raises:
+        ExpressionError: an expression does not parse or fails to evaluate;
+            `expression` holds its text (without the delimiters).
+    """
+    return _Session(context).evaluate(value)
+
+
+class _Session:
+    """One `evaluate()` call: builds each engine's per-snapshot state at most
+    once, however many strings the value holds."""
+
+    __slots__ = ("_context", "_yaql_context", "_jinja_variables")
+
+    def __init__(self, context: ExpressionContext) -> None:
+        self._context = context
+        self._yaql_context: Any = None
+        self._jinja_variables: dict[str, Any] | None = None
+
+    def evaluate(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self._string(value)
+        if isinstance(value, dict):
+            return {self._key(k): self.evaluate(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [self.evaluate(item) for item in value]
+        return value
+
+    def _key(self, key: Any) -> Any:
+        if not is_expression(key):
+            return key
+        # Keys must stay hashable and JSON object keys are text.
+        return as_text(self._string(key))
+
+    def _string(self, text: str) -> Any:
+        language = language_of(text)
+        if language is Language.YAQL:
+            return self._yaql_string(text)
+        if language is Language.JINJA:
+            return self._jinja_string(text)
+        return text
+
+    def _yaql_string(self, text: str) -> Any:
+        matches = list(_YAQL_PATTERN.finditer(text))
+        if len(matches) == 1 and matches[0].group(0) == text.strip():
+            return self._yaql(matches[0].group(1))
+        return _YAQL_PATTERN.sub(lambda match: as_text(self._yaql(match.group(1))), text)
+
+    def _yaql(self, expression: str) -> Any:
+        if self._yaql_context is None:
+            self._yaql_context = yaql_engine.new_context(self._context)
+        try:
+            result = yaql_engine.evaluate(expression, self._yaql_context)
+            return to_plain(result)
+        except Exception as error:  # user code: any failure is the user's
+            raise self._error("YAQL", expression, error) from error
+
+    def _jinja_string(self, text: str) -> Any:
+        if self._jinja_variables is None:
+            self._jinja_variables = jinja_engine.variables(self._context)
+        expression = jinja_engine.single_expression(text)
+        try:
+            if expression is not None:
+                return to_plain(jinja_engine.evaluate_expression(expression, self._jinja_variables))
+            return jinja_engine.render(text, self._jinja_variables)
+        except Exception as error:  # user code: any failure is the user's
+            raise self._error("Jinja", expression or text, error) from error
+
+    def _error(self, language: str, expression: str, error: Exception) -> ExpressionError:
+        expression = expression.strip()
+        message = (
+            f"Can not evaluate {language} expression [expression={expression}, "
+            f"error={_describe_error(error)}, data={describe_data(self._context.data)}]"
+        )
+        return ExpressionError(message, expression=expression)
+
+
+def _describe_error(error: Exception) -> str:
+    text = str(error)
+    # A bare KeyError/IndexError prints only the key; say what it was.
+    if isinstance(error, (KeyError, IndexError)) or not text:
+        return f"{type(error).__name__}: {text}"
+    return text

@@ -1,0 +1,164 @@
+"""Jinja evaluation in a sandbox, with Mistral's functions as globals.
+
+One environment is built at import and shared; compiled expressions and
+templates are cached by their text. `_` is the data (Mistral's name for it;
+`$` is YAQL only).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from levante.expressions import functions
+from levante.expressions.context import ExpressionContext
+from levante.expressions.values import as_text
+
+# Not a valid Jinja identifier, so templates can't name the snapshot.
+_SNAPSHOT_KEY = "levante-context"
+
+
+def _snapshot(context: jinja2.runtime.Context) -> ExpressionContext:
+    return context[_SNAPSHOT_KEY]
+
+
+@jinja2.pass_context
+def _task(context: jinja2.runtime.Context, name: str | None = None) -> Any:
+    return functions.task(_snapshot(context), name)
+
+
+@jinja2.pass_context
+def _tasks(
+    context: jinja2.runtime.Context,
+    workflow_execution_id: str | None = None,
+    recursive: bool = False,
+    state: str | None = None,
+    flat: bool = False,
+) -> Any:
+    return functions.tasks(_snapshot(context), workflow_execution_id, recursive, state, flat)
+
+
+@jinja2.pass_context
+def _execution(context: jinja2.runtime.Context) -> Any:
+    return functions.execution(_snapshot(context))
+
+
+@jinja2.pass_context
+def _env(context: jinja2.runtime.Context) -> Any:
+    return functions.env(_snapshot(context))
+
+
+@jinja2.pass_context
+def _global(context: jinja2.runtime.Context, name: str) -> Any:
+    return functions.global_var(_snapshot(context), name)
+
+
+def _finalize(value: Any) -> Any:
+    # How `{{ x }}` inside a longer string renders: the same text as YAQL
+    # interpolation (JSON for dicts and lists), and nothing for undefined.
+    if isinstance(value, jinja2.Undefined):
+        return ""
+    return as_text(value)
+
+
+def _build_environment() -> jinja2.Environment:
+    # Immutable sandbox: expressions see the engine's snapshot by reference,
+    # so they must not be able to mutate it (`_.list.append(...)`).
+    environment = ImmutableSandboxedEnvironment(
+        trim_blocks=True,
+        lstrip_blocks=True,
+        finalize=_finalize,
+        # A missing key or attribute reads as an Undefined that becomes null,
+        # like `$.missing` in YAQL; using it further (`_.missing.x`) raises.
+        undefined=jinja2.Undefined,
+    )
+    environment.globals.update(
+        task=_task,
+        tasks=_tasks,
+        execution=_execution,
+        env=_env,
+        uuid=functions.new_uuid,
+        json_pp=functions.json_pp,
+        json_dump=functions.json_dump,
+        json_parse=functions.json_parse,
+        yaml_dump=functions.yaml_dump,
+        yaml_parse=functions.yaml_parse,
+    )
+    environment.globals["global"] = _global
+    # Mistral also offers its data functions as filters: `{{ _.x | json_dump }}`.
+    environment.filters.update(
+        json_pp=functions.json_pp,
+        json_dump=functions.json_dump,
+        json_parse=functions.json_parse,
+        yaml_dump=functions.yaml_dump,
+        yaml_parse=functions.yaml_parse,
+    )
+    return environment
+
+
+_ENVIRONMENT = _build_environment()
+
+
+def variables(snapshot: ExpressionContext) -> dict[str, Any]:
+    """The template variables for evaluating against `snapshot`."""
+    return {"_": snapshot.data, _SNAPSHOT_KEY: snapshot}
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled_expression(expression: str) -> Any:
+    return _ENVIRONMENT.compile_expression(expression, undefined_to_none=False)
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled_template(text: str) -> jinja2.Template:
+    return _ENVIRONMENT.from_string(text)
+
+
+def single_expression(text: str) -> str | None:
+    """If `text` is exactly one `{{ ... }}` (whitespace around allowed),
+    the expression inside it; else None.
+
+    Uses Jinja's lexer rather than a regex because `}}` may legitimately
+    occur inside the expression (`{{ {'a': {'b': 1}} }}`).
+    """
+    stripped = text.strip()
+    if not (stripped.startswith("{{") and stripped.endswith("}}")):
+        return None
+    try:
+        tokens = list(_ENVIRONMENT.lex(stripped))
+    except jinja2.TemplateSyntaxError:
+        return None
+    if not tokens or tokens[0][1] != "variable_begin" or tokens[-1][1] != "variable_end":
+        return None
+    if sum(1 for token in tokens if token[1] == "variable_begin") != 1:
+        return None
+    # Begin/end tokens may carry whitespace control (`{{-`, `-}}`).
+    return stripped[len(tokens[0][2]) : len(stripped) - len(tokens[-1][2])]
+
+
+def syntax_error(text: str) -> str | None:
+    """The syntax error of a string holding Jinja expressions, or None."""
+    try:
+        _ENVIRONMENT.parse(text)
+    except jinja2.TemplateSyntaxError as error:
+        return str(error)
+    return None
+
+
+def evaluate_expression(expression: str, snapshot_variables: dict[str, Any]) -> Any:
+    """The raw value of one Jinja expression (the text inside `{{ }}`).
+
+    Raises whatever Jinja raises; the caller wraps it.
+    """
+    return _compiled_expression(expression.strip())(**snapshot_variables)
+
+
+def render(text: str, snapshot_variables: dict[str, Any]) -> str:
+    """Render a string with Jinja expressions and blocks around text.
+
+    Raises whatever Jinja raises; the caller wraps it.
+    """
+    return _compiled_template(text).render(**snapshot_variables)

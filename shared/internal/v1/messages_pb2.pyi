@@ -1,0 +1,69 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class RunAction(_message.Message):
+    __slots__ = ("command_id", "action_execution_id", "task_execution_id", "execution_id", "root_execution_id", "action_name", "input_json", "target", "safe_rerun", "request_time")
+    COMMAND_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTION_EXECUTION_ID_FIELD_NUMBER: _ClassVar[int]
+    TASK_EXECUTION_ID_FIELD_NUMBER: _ClassVar[int]
+    EXECUTION_ID_FIELD_NUMBER: _ClassVar[int]
+    ROOT_EXECUTION_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTION_NAME_FIELD_NUMBER: _ClassVar[int]
+    INPUT_JSON_FIELD_NUMBER: _ClassVar[int]
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    SAFE_RERUN_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_TIME_FIELD_NUMBER: _ClassVar[int]
+    command_id: str
+    action_execution_id: str
+    task_execution_id: str
+    execution_id: str
+    root_execution_id: str
+    action_name: str
+    input_json: bytes
+    target: str
+    safe_rerun: bool
+    request_time: _timestamp_pb2.Timestamp
+    def __init__(self, command_id: _Optional[str] = ..., action_execution_id: _Optional[str] = ..., task_execution_id: _Optional[str] = ..., execution_id: _Optional[str] = ..., root_execution_id: _Optional[str] = ..., action_name: _Optional[str] = ..., input_json: _Optional[bytes] = ..., target: _Optional[str] = ..., safe_rerun: _Optional[bool] = ..., request_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ActionFailure(_message.Message):
+    __slots__ = ("message", "data_json")
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    DATA_JSON_FIELD_NUMBER: _ClassVar[int]
+    message: str
+    data_json: bytes
+    def __init__(self, message: _Optional[str] = ..., data_json: _Optional[bytes] = ...) -> None: ...
+
+class ActionResult(_message.Message):
+    __slots__ = ("action_execution_id", "task_execution_id", "result_json", "failure", "executor")
+    ACTION_EXECUTION_ID_FIELD_NUMBER: _ClassVar[int]
+    TASK_EXECUTION_ID_FIELD_NUMBER: _ClassVar[int]
+    RESULT_JSON_FIELD_NUMBER: _ClassVar[int]
+    FAILURE_FIELD_NUMBER: _ClassVar[int]
+    EXECUTOR_FIELD_NUMBER: _ClassVar[int]
+    action_execution_id: str
+    task_execution_id: str
+    result_json: bytes
+    failure: ActionFailure
+    executor: str
+    def __init__(self, action_execution_id: _Optional[str] = ..., task_execution_id: _Optional[str] = ..., result_json: _Optional[bytes] = ..., failure: _Optional[_Union[ActionFailure, _Mapping]] = ..., executor: _Optional[str] = ...) -> None: ...
+
+class EngineEvent(_message.Message):
+    __slots__ = ("event_id", "event_time", "execution_id", "root_execution_id", "action_result")
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    EVENT_TIME_FIELD_NUMBER: _ClassVar[int]
+    EXECUTION_ID_FIELD_NUMBER: _ClassVar[int]
+    ROOT_EXECUTION_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTION_RESULT_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    event_time: _timestamp_pb2.Timestamp
+    execution_id: str
+    root_execution_id: str
+    action_result: ActionResult
+    def __init__(self, event_id: _Optional[str] = ..., event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., execution_id: _Optional[str] = ..., root_execution_id: _Optional[str] = ..., action_result: _Optional[_Union[ActionResult, _Mapping]] = ...) -> None: ...

@@ -1,0 +1,1 @@
+"""Messaging on NATS JetStream: streams, subjects, publishing, consuming."""

@@ -1,0 +1,158 @@
+"""SQLAlchemy models: the one place that knows table and column names.
+
+Structured values are JSON columns; timestamps are naive UTC. Every
+resource carries `project_id` and `scope` from the first migration.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+DEFAULT_PROJECT = "<default-project>"
+
+ID = String(36)
+NAME = String(255)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every Levante table."""
+
+
+class WorkflowDefinition(Base):
+    """A workflow definition, as uploaded."""
+
+    __tablename__ = "workflow_definitions"
+    __table_args__ = (UniqueConstraint("name", "namespace", "project_id"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(NAME)
+    namespace: Mapped[str] = mapped_column(NAME, default="")
+    definition: Mapped[str] = mapped_column(Text)
+    checksum: Mapped[str] = mapped_column(String(32))
+    input: Mapped[str] = mapped_column(Text, default="")
+    interface: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    scope: Mapped[str] = mapped_column(String(16), default="private")
+    project_id: Mapped[str] = mapped_column(NAME, default=DEFAULT_PROJECT)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class WorkflowExecution(Base):
+    """One run of a workflow, with the engine's per-execution state."""
+
+    __tablename__ = "workflow_executions"
+    __table_args__ = (
+        Index("ix_workflow_executions_root", "root_execution_id"),
+        Index("ix_workflow_executions_created", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    workflow_id: Mapped[str] = mapped_column(ID)
+    workflow_name: Mapped[str] = mapped_column(NAME)
+    workflow_namespace: Mapped[str] = mapped_column(NAME, default="")
+    # The definition text this execution runs, frozen at start so updating
+    # the workflow never changes a running execution.
+    definition: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text, default="")
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    input: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    output: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    published_global: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(20))
+    state_info: Mapped[str | None] = mapped_column(Text, nullable=True)
+    task_execution_id: Mapped[str | None] = mapped_column(ID, nullable=True)
+    root_execution_id: Mapped[str | None] = mapped_column(ID, nullable=True)
+    scope: Mapped[str] = mapped_column(String(16), default="private")
+    project_id: Mapped[str] = mapped_column(NAME, default=DEFAULT_PROJECT)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class TaskExecution(Base):
+    """One run of a task."""
+
+    __tablename__ = "task_executions"
+    __table_args__ = (
+        Index("ix_task_executions_execution", "workflow_execution_id"),
+        Index("ix_task_executions_created", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(NAME)
+    type: Mapped[str] = mapped_column(String(16), default="ACTION")
+    workflow_execution_id: Mapped[str] = mapped_column(ID)
+    root_execution_id: Mapped[str] = mapped_column(ID)
+    workflow_id: Mapped[str] = mapped_column(ID)
+    workflow_name: Mapped[str] = mapped_column(NAME)
+    workflow_namespace: Mapped[str] = mapped_column(NAME, default="")
+    state: Mapped[str] = mapped_column(String(20))
+    state_info: Mapped[str | None] = mapped_column(Text, nullable=True)
+    in_context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    published: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    result: Mapped[Any] = mapped_column(JSON, nullable=True)
+    runtime_context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    processed: Mapped[bool] = mapped_column(Boolean, default=False)
+    error_handled: Mapped[bool] = mapped_column(Boolean, default=False)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    scope: Mapped[str] = mapped_column(String(16), default="private")
+    project_id: Mapped[str] = mapped_column(NAME, default=DEFAULT_PROJECT)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class ActionExecution(Base):
+    """One run of an action."""
+
+    __tablename__ = "action_executions"
+    __table_args__ = (
+        Index("ix_action_executions_task", "task_execution_id"),
+        Index("ix_action_executions_created", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(NAME)
+    task_execution_id: Mapped[str | None] = mapped_column(ID, nullable=True)
+    task_name: Mapped[str | None] = mapped_column(NAME, nullable=True)
+    workflow_execution_id: Mapped[str | None] = mapped_column(ID, nullable=True)
+    root_execution_id: Mapped[str | None] = mapped_column(ID, nullable=True)
+    workflow_name: Mapped[str | None] = mapped_column(NAME, nullable=True)
+    workflow_namespace: Mapped[str] = mapped_column(NAME, default="")
+    state: Mapped[str] = mapped_column(String(20))
+    state_info: Mapped[str | None] = mapped_column(Text, nullable=True)
+    accepted: Mapped[bool] = mapped_column(Boolean, default=False)
+    input: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    output: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    description: Mapped[str] = mapped_column(Text, default="")
+    tags: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    scope: Mapped[str] = mapped_column(String(16), default="private")
+    project_id: Mapped[str] = mapped_column(NAME, default=DEFAULT_PROJECT)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class OutboxMessage(Base):
+    """A message a committed transaction owes the broker.
+
+    Written in the same transaction as the state change that produced it;
+    the relay publishes it with `Nats-Msg-Id` = `id` and deletes it once the
+    broker acked, so a crash in between re-publishes and JetStream drops the
+    duplicate.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_created", "created_at"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    subject: Mapped[str] = mapped_column(String(255))
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime)

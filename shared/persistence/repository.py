@@ -1,0 +1,376 @@
+"""The repository the API reads and writes resources through.
+
+It passes frozen record values, never ORM rows, and names its failures
+(`NotFoundError`, `AlreadyExistsError`). Listing uses the one filter grammar
+of `levante.listing` with keyset paging on (sort keys..., id).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Boolean, DateTime, and_, false, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from levante.errors import AlreadyExistsError, InputError, NotFoundError
+from levante.listing import Filter, Order
+from levante.persistence import models
+from levante.persistence.db import Database
+
+UUID_PATTERN = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+MAX_LIMIT = 1000
+
+
+def is_uuid(text: str) -> bool:
+    """Whether `text` looks like a UUID (how Mistral tells ids from names)."""
+    return bool(UUID_PATTERN.match(text))
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowRecord:
+    """A stored workflow definition."""
+
+    id: str
+    name: str
+    namespace: str
+    definition: str
+    checksum: str
+    input: str
+    interface: dict[str, Any]
+    tags: list[str]
+    scope: str
+    project_id: str
+    created_at: datetime
+    updated_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionRecord:
+    """A stored workflow execution."""
+
+    id: str
+    workflow_id: str
+    workflow_name: str
+    workflow_namespace: str
+    description: str
+    tags: list[str]
+    params: dict[str, Any]
+    input: dict[str, Any]
+    output: dict[str, Any]
+    published_global: dict[str, Any]
+    state: str
+    state_info: str | None
+    task_execution_id: str | None
+    root_execution_id: str | None
+    scope: str
+    project_id: str
+    created_at: datetime
+    updated_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRecord:
+    """A stored task execution."""
+
+    id: str
+    name: str
+    type: str
+    workflow_execution_id: str
+    workflow_id: str
+    workflow_name: str
+    workflow_namespace: str
+    state: str
+    state_info: str | None
+    published: dict[str, Any]
+    result: Any
+    runtime_context: dict[str, Any]
+    processed: bool
+    tags: list[str]
+    project_id: str
+    created_at: datetime
+    updated_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ActionExecutionRecord:
+    """A stored action execution."""
+
+    id: str
+    name: str
+    task_execution_id: str | None
+    task_name: str | None
+    workflow_execution_id: str | None
+    workflow_name: str | None
+    workflow_namespace: str
+    state: str
+    state_info: str | None
+    accepted: bool
+    input: dict[str, Any]
+    output: dict[str, Any] | None
+    params: dict[str, Any]
+    description: str
+    tags: list[str] | None
+    project_id: str
+    created_at: datetime
+    updated_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewWorkflow:
+    """A workflow to store: its name and definition text, with derived fields."""
+
+    name: str
+    definition: str
+    checksum: str
+    input: str
+    interface: dict[str, Any]
+    tags: list[str]
+
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True, slots=True)
+class ListQuery:
+    """What to list: filters, ordering, page size and the last id of the previous page."""
+
+    filters: tuple[Filter, ...] = ()
+    order: tuple[Order, ...] = (Order("created_at"),)
+    limit: int = MAX_LIMIT
+    marker: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[R]):
+    """One page of records; `next_marker` is set when the page is full."""
+
+    items: tuple[R, ...]
+    next_marker: str | None = None
+
+
+def _record(cls: type[R], row: Any) -> R:
+    return cls(**{f.name: getattr(row, f.name) for f in dataclasses.fields(cls)})  # type: ignore[arg-type]
+
+
+class Repository:
+    """Reads and writes Levante's resources."""
+
+    def __init__(self, database: Database) -> None:
+        self.db = database
+
+    # -- workflows ----------------------------------------------------------
+
+    def create_workflows(
+        self, workflows: list[NewWorkflow], *, namespace: str, scope: str, project_id: str,
+        now: datetime,
+    ) -> list[WorkflowRecord]:
+        """Stores new workflows; raises AlreadyExistsError if a name is taken."""
+        rows = [
+            models.WorkflowDefinition(
+                id=str(uuid.uuid4()), name=w.name, namespace=namespace, definition=w.definition,
+                checksum=w.checksum, input=w.input, interface=w.interface, tags=w.tags,
+                scope=scope, project_id=project_id, created_at=now, updated_at=None,
+            )
+            for w in workflows
+        ]
+        try:
+            with self.db.write() as session:
+                for row in rows:
+                    existing = self._find_workflow(session, row.name, namespace, project_id)
+                    if existing is not None:
+                        raise _duplicate(row.name, namespace)
+                    session.add(row)
+        except IntegrityError as error:
+            raise _duplicate(rows[0].name, namespace) from error
+        return [_record(WorkflowRecord, row) for row in rows]
+
+    def update_workflows(
+        self, workflows: list[NewWorkflow], *, namespace: str, scope: str, project_id: str,
+        now: datetime,
+    ) -> list[WorkflowRecord]:
+        """Replaces definitions of existing workflows; raises NotFoundError for a missing one."""
+        updated = []
+        with self.db.write() as session:
+            for w in workflows:
+                row = self._find_workflow(session, w.name, namespace, project_id)
+                if row is None:
+                    raise NotFoundError(
+                        f"Workflow not found [workflow_identifier={w.name}, namespace={namespace}]"
+                    )
+                row.definition, row.checksum, row.input = w.definition, w.checksum, w.input
+                row.interface, row.tags, row.scope, row.updated_at = w.interface, w.tags, scope, now
+                updated.append(row)
+            session.flush()
+            return [_record(WorkflowRecord, row) for row in updated]
+
+    def get_workflow(self, identifier: str, *, namespace: str = "", project_id: str) -> WorkflowRecord:
+        """A workflow by id, or by name in `namespace`; raises NotFoundError."""
+        with self.db.read() as session:
+            row = self._resolve_workflow(session, identifier, namespace, project_id)
+            return _record(WorkflowRecord, row)
+
+    def delete_workflow(self, identifier: str, *, namespace: str = "", project_id: str) -> None:
+        """Deletes a workflow by id or name; raises NotFoundError."""
+        with self.db.write() as session:
+            row = self._resolve_workflow(session, identifier, namespace, project_id)
+            session.delete(row)
+
+    def list_workflows(self, query: ListQuery) -> Page[WorkflowRecord]:
+        """A page of workflows."""
+        return self._list(models.WorkflowDefinition, WorkflowRecord, query)
+
+    # -- executions, tasks, action executions -------------------------------
+
+    def get_execution(self, execution_id: str) -> ExecutionRecord:
+        """An execution by id; raises NotFoundError."""
+        return self._get(models.WorkflowExecution, ExecutionRecord, execution_id, "WorkflowExecution")
+
+    def list_executions(self, query: ListQuery) -> Page[ExecutionRecord]:
+        """A page of executions."""
+        return self._list(models.WorkflowExecution, ExecutionRecord, query)
+
+    def get_task(self, task_id: str) -> TaskRecord:
+        """A task execution by id; raises NotFoundError."""
+        return self._get(models.TaskExecution, TaskRecord, task_id, "TaskExecution")
+
+    def list_tasks(self, query: ListQuery) -> Page[TaskRecord]:
+        """A page of task executions."""
+        return self._list(models.TaskExecution, TaskRecord, query)
+
+    def get_action_execution(self, action_execution_id: str) -> ActionExecutionRecord:
+        """An action execution by id; raises NotFoundError."""
+        return self._get(
+            models.ActionExecution, ActionExecutionRecord, action_execution_id, "ActionExecution"
+        )
+
+    def list_action_executions(self, query: ListQuery) -> Page[ActionExecutionRecord]:
+        """A page of action executions."""
+        return self._list(models.ActionExecution, ActionExecutionRecord, query)
+
+    # -- internals ----------------------------------------------------------
+
+    @staticmethod
+    def _find_workflow(
+        session: Session, name: str, namespace: str, project_id: str
+    ) -> models.WorkflowDefinition | None:
+        return session.scalars(
+            select(models.WorkflowDefinition).where(
+                models.WorkflowDefinition.name == name,
+                models.WorkflowDefinition.namespace == namespace,
+                models.WorkflowDefinition.project_id == project_id,
+            )
+        ).first()
+
+    def _resolve_workflow(
+        self, session: Session, identifier: str, namespace: str, project_id: str
+    ) -> models.WorkflowDefinition:
+        row = None
+        if is_uuid(identifier):
+            row = session.get(models.WorkflowDefinition, identifier)
+        if row is None:
+            row = self._find_workflow(session, identifier, namespace, project_id)
+        if row is None:
+            raise NotFoundError(
+                f"Workflow not found [workflow_identifier={identifier}, namespace={namespace}]"
+            )
+        return row
+
+    def _get(self, model: type, record: type[R], key: str, label: str) -> R:
+        with self.db.read() as session:
+            row = session.get(model, key)
+            if row is None:
+                raise NotFoundError(f"{label} not found [id={key}]")
+            return _record(record, row)
+
+    def _list(self, model: Any, record: type[R], query: ListQuery) -> Page[R]:
+        columns = model.__table__.c
+        for item in (*query.filters, *query.order):
+            if item.field not in columns:
+                raise InputError(f"Unknown field for filtering or sorting: {item.field}")
+        order = [*query.order]
+        if not any(o.field == "id" for o in order):
+            order.append(Order("id"))
+        limit = max(1, min(query.limit, MAX_LIMIT))
+        statement = select(model).where(*(_condition(columns, f) for f in query.filters))
+        with self.db.read() as session:
+            if query.marker:
+                marker_row = session.get(model, query.marker)
+                if marker_row is None:
+                    raise NotFoundError(f"{model.__name__} not found [id={query.marker}]")
+                statement = statement.where(_after(columns, order, marker_row))
+            for o in order:
+                statement = statement.order_by(
+                    columns[o.field].desc() if o.descending else columns[o.field].asc()
+                )
+            rows = session.scalars(statement.limit(limit)).all()
+            items = tuple(_record(record, row) for row in rows)
+        next_marker = rows[-1].id if len(rows) == limit else None
+        return Page(items=items, next_marker=next_marker)
+
+
+def _duplicate(name: str, namespace: str) -> AlreadyExistsError:
+    return AlreadyExistsError(
+        "Duplicate entry for WorkflowDefinition ['name', 'namespace', 'project_id']: "
+        f"{name}, {namespace}, None"
+    )
+
+
+def _condition(columns: Any, item: Filter) -> Any:
+    column = columns[item.field]
+    value = _coerce(column, item.value)
+    if item.op == "eq":
+        return column.is_(None) if value is None else column == value
+    if item.op == "neq":
+        return column.is_not(None) if value is None else column != value
+    if item.op == "in":
+        return column.in_(list(value))
+    if item.op == "nin":
+        return column.not_in(list(value))
+    if item.op == "has":
+        return column.contains(str(value), autoescape=True)
+    comparisons = {"lt": column < value, "lte": column <= value, "gt": column > value,
+                   "gte": column >= value}
+    if item.op in comparisons:
+        return comparisons[item.op]
+    return false()
+
+
+def _coerce(column: Any, value: Any) -> Any:
+    """Turns filter text into the column's type (datetimes, booleans)."""
+    if isinstance(value, tuple):
+        return tuple(_coerce(column, v) for v in value)
+    if not isinstance(value, str):
+        return value
+    if isinstance(column.type, DateTime):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError as error:
+            raise InputError(f"Invalid datetime for {column.name}: {value!r}") from error
+    if isinstance(column.type, Boolean):
+        return value.lower() in ("true", "1", "yes")
+    return value
+
+
+def _after(columns: Any, order: list[Order], marker: Any) -> Any:
+    """Rows strictly after `marker` in the given ordering (keyset paging)."""
+    clauses = []
+    for index, current in enumerate(order):
+        equal = [columns[o.field] == getattr(marker, o.field) for o in order[:index]]
+        column, value = columns[current.field], getattr(marker, current.field)
+        beyond = column < value if current.descending else column > value
+        clauses.append(and_(*equal, beyond))
+    return or_(*clauses)
+
+
+__all__ = [
+    "ActionExecutionRecord", "ExecutionRecord", "ListQuery", "NewWorkflow", "Page",
+    "Repository", "TaskRecord", "WorkflowRecord", "is_uuid",
+]

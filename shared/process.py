@@ -1,0 +1,39 @@
+"""What every service of one `levante server` process shares."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import grpc
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+
+from levante.config import Settings
+from levante.persistence.db import Database
+
+
+@dataclass(slots=True)
+class Shared:
+    """Connections and servers the composition root built, handed to each service."""
+
+    settings: Settings
+    database: Database
+    nats: Client
+    jetstream: JetStreamContext
+    grpc_server: grpc.aio.Server
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class Service(Protocol):
+    """A service's life cycle inside a process."""
+
+    #: Full names of the gRPC services it registered (for health and reflection).
+    grpc_services: tuple[str, ...]
+
+    async def start(self) -> None:
+        """Starts taking work (called after the gRPC server started)."""
+
+    async def stop(self) -> None:
+        """Stops taking work, finishes what it has, and returns."""

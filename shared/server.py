@@ -1,0 +1,125 @@
+"""`levante server`: builds the configured services into one process and runs them.
+
+Order of start: broker (embedded nats-server unless LEVANTE_NATS_URL), database
+(migrated when it is the embedded SQLite), streams, gRPC server, services.
+SIGINT/SIGTERM stops it in reverse: health goes NOT_SERVING, the api stops
+taking requests, executors finish what they run, the engine finishes its
+batch, then gRPC, NATS (drained) and the child nats-server stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import structlog
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from levante import rpc
+from levante.config import Settings
+from levante.embedded import EmbeddedNats
+from levante.errors import UnavailableError
+from levante.messaging import jetstream
+from levante.persistence import migrate
+from levante.persistence.db import Database
+from levante.process import Service, Shared
+
+log = structlog.get_logger(__name__)
+
+
+def check_schema(database: Database) -> None:
+    """Migrates the embedded SQLite database; requires PostgreSQL to be at head already."""
+    if database.is_sqlite:
+        migrate.upgrade(database)
+        return
+    head = ScriptDirectory.from_config(migrate.alembic_config(database)).get_current_head()
+    with database.engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    if current != head:
+        raise UnavailableError(
+            f"database schema is at {current or 'nothing'}, this version needs {head}: "
+            "run `levante db upgrade` first"
+        )
+
+
+def build_services(
+    shared: Shared, names: tuple[str, ...], *, executor_target: str | None
+) -> list[Service]:
+    """Instantiates the named services (they register their gRPC servicers now)."""
+    services: list[Service] = []
+    # Start order matters: the engine consumes before the api accepts starts.
+    if "engine" in names:
+        from levante.engine.main import EngineService
+
+        services.append(EngineService(shared))
+    if "executor" in names:
+        from levante.executor.main import ExecutorService
+
+        services.append(ExecutorService(shared, target=executor_target))
+    if "scheduler" in names:
+        from levante.scheduler.main import SchedulerService
+
+        services.append(SchedulerService(shared))
+    if "api" in names:
+        from levante.api.main import ApiService
+
+        services.append(ApiService(shared))
+    return services
+
+
+async def serve(
+    settings: Settings, names: tuple[str, ...], *, executor_target: str | None = None,
+    ready: asyncio.Event | None = None,
+) -> None:
+    """Runs the services until SIGINT/SIGTERM (or until `stop` is requested)."""
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    broker: EmbeddedNats | None = None
+    nats_url = settings.nats_url
+    if nats_url is None:
+        broker = EmbeddedNats(settings.data_dir)
+        await broker.start()
+        nats_url = broker.url
+    database = Database(settings.effective_database_url)
+    nc = None
+    try:
+        await asyncio.to_thread(check_schema, database)
+        nc = await jetstream.connect(nats_url, name=f"levante-{'+'.join(names)}")
+        js = nc.jetstream()
+        await jetstream.ensure_streams(js)
+        server, port = rpc.create_server(bind=f"{settings.bind_host}:{settings.grpc_port}")
+        shared = Shared(settings=settings, database=database, nats=nc, jetstream=js,
+                        grpc_server=server, stopping=stopping)
+        services = build_services(shared, names, executor_target=executor_target)
+        grpc_names = [name for s in services for name in s.grpc_services]
+        health = rpc.add_health_and_reflection(server, grpc_names)
+        await server.start()
+        for service in services:
+            await service.start()
+        await rpc.set_serving(health, grpc_names)
+        log.info("levante is up", services=",".join(names), grpc=f"{settings.bind_host}:{port}",
+                 nats=nats_url, database=database.url.split("@")[-1])
+        if ready is not None:
+            ready.set()
+        await stopping.wait()
+        log.info("stopping")
+        await rpc.set_not_serving(health)
+        for service in reversed(services):
+            await service.stop()
+        await server.stop(grace=5)
+    finally:
+        if nc is not None and not nc.is_closed:
+            try:
+                await asyncio.wait_for(nc.drain(), timeout=5)
+            except Exception:
+                await nc.close()
+        database.dispose()
+        if broker is not None:
+            await broker.stop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        log.info("stopped")

@@ -1,0 +1,1 @@
+"""Helpers for Levante's tests: real servers on free ports, bounded polling."""
