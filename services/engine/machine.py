@@ -210,12 +210,21 @@ class _Run:
             spec = self.state.spec.tasks[transition.target or ""]
             trigger = ({"task_id": task.id, "event": event_name},)
             self._start_task(spec, dict(out_context), triggered_by=trigger)
-        elif transition.kind is TransitionKind.FAIL:
-            self._finish(State.ERROR, transition.message or self._failure_info())
+            return
+        message = transition.message
+        if message is not None:
+            try:
+                message = str(self._evaluate(message, out_context, current=task))
+            except ExpressionError as error:
+                self._finish(State.ERROR, f"Failed to evaluate the {transition.kind} message "
+                                          f"of task '{task.name}': {error}")
+                return
+        if transition.kind is TransitionKind.FAIL:
+            self._finish(State.ERROR, message or self._failure_info())
         elif transition.kind is TransitionKind.SUCCEED:
-            self._succeed(message=transition.message)
+            self._succeed(message=message)
         elif transition.kind is TransitionKind.PAUSE:
-            self._set_execution(state=State.PAUSED, state_info=transition.message)
+            self._set_execution(state=State.PAUSED, state_info=message)
 
     def _condition(self, transition: Transition, data: dict[str, Any], task: TaskRun) -> bool:
         if transition.condition is None:

@@ -8,6 +8,7 @@ import uuid
 
 from mistralclient.api.base import APIException
 
+from tests.support.http import post_json
 from tests.support.net import eventually
 from tests.support.system import LevanteProcess
 
@@ -184,8 +185,10 @@ def test_execution_id_given_by_the_client_makes_create_idempotent(
     name = _unique("idem")
     mistral.workflows.create(f"version: '2.0'\n{name}:\n  tasks:\n    t:\n      action: std.noop\n")
     chosen = str(uuid.uuid4())
-    first = mistral.executions.create(name, id=chosen)
-    second = mistral.executions.create(name, id=chosen)
-    assert first.id == second.id == chosen
+    body = {"id": chosen, "workflow_name": name}
+    first = post_json(f"{levante.url}/executions", body)
+    second = post_json(f"{levante.url}/executions", body)
+    assert first == (201, first[1]) and second[0] == 201
+    assert first[1]["id"] == second[1]["id"] == chosen
     eventually(lambda: _finished(mistral, chosen), timeout=30, what="SUCCESS")
     assert len(mistral.tasks.list(workflow_execution_id=chosen)) == 1

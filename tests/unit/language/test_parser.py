@@ -71,7 +71,7 @@ def test_standalone_workflow_fields():
     assert workflow.vars == {"greeting": "Hello"}
     assert list(workflow.tasks) == ["task1", "task2"]
     assert workflow.position == Position(2, 1)
-    assert workflow.tasks["task1"].position == Position(11, 5)
+    assert workflow.tasks["task1"].position == Position(14, 5)
 
 
 def test_multiple_workflows_in_one_document():
@@ -255,7 +255,6 @@ def test_task_options_are_kept():
         safe-rerun: true
         fail-on: <% $.bad %>
         tags: [slow]
-        join: all
         """
     )
     assert task.description == "Echoes."
@@ -271,7 +270,6 @@ def test_task_options_are_kept():
     assert task.safe_rerun is True
     assert task.fail_on == "<% $.bad %>"
     assert task.tags == ("slow",)
-    assert task.join == "all"
 
 
 def test_task_option_defaults():
@@ -301,6 +299,23 @@ def test_retry_forms(retry, expected):
 def test_with_items_single_string():
     task = _task("action: std.echo output=<% $.i %>\nwith-items: i in <% $.items %>\n")
     assert task.with_items == {"i": "<% $.items %>"}
+
+
+@pytest.mark.parametrize(("join", "expected"), [("all", "all"), ("one", "one"), ("2", 2)],
+                         ids=["all", "one", "count"])
+def test_join(join, expected):
+    workflow = _workflow(
+        f"""\
+        version: '2.0'
+        wf:
+          tasks:
+            a: {{on-success: [c]}}
+            b: {{on-success: [c]}}
+            c: {{join: {join}}}
+        """
+    )
+    assert workflow.tasks["c"].join == expected
+    assert [task.name for task in workflow.start_tasks()] == ["a", "b"]
 
 
 def test_reverse_workflow_requires():

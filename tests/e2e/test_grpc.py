@@ -1,0 +1,115 @@
+"""The public gRPC API over a real socket: health, reflection, and a workflow run."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+from levante.v2 import (
+    common_pb2,
+    execution_pb2,
+    execution_pb2_grpc,
+    task_pb2,
+    task_pb2_grpc,
+    workflow_pb2,
+    workflow_pb2_grpc,
+)
+from tests.support.net import eventually
+from tests.support.system import LevanteProcess
+
+PUBLIC = {
+    "levante.v2.WorkflowsService",
+    "levante.v2.ExecutionsService",
+    "levante.v2.TasksService",
+    "levante.v2.ActionExecutionsService",
+}
+
+
+def test_health_and_reflection(levante: LevanteProcess) -> None:
+    with grpc.insecure_channel(levante.grpc_address) as channel:
+        health = health_pb2_grpc.HealthStub(channel)
+        for service in ["", *PUBLIC, "levante.internal.v1.EngineService"]:
+            answer = health.Check(health_pb2.HealthCheckRequest(service=service), timeout=5)
+            assert answer.status == health_pb2.HealthCheckResponse.SERVING, service
+        stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+        request = reflection_pb2.ServerReflectionRequest(list_services="")
+        [response] = list(stub.ServerReflectionInfo(iter([request]), timeout=5))
+        names = {s.name for s in response.list_services_response.service}
+        assert PUBLIC <= names
+        assert {"grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection"} <= names
+
+
+def test_run_a_workflow_over_grpc(levante: LevanteProcess) -> None:
+    name = f"grpc_{uuid.uuid4().hex[:8]}"
+    definition = f"""\
+version: '2.0'
+{name}:
+  input: [count]
+  output:
+    next: <% $.count + 1 %>
+  tasks:
+    only:
+      action: std.echo output=<% $.count %>
+"""
+    with grpc.insecure_channel(levante.grpc_address) as channel:
+        workflows = workflow_pb2_grpc.WorkflowsServiceStub(channel)
+        executions = execution_pb2_grpc.ExecutionsServiceStub(channel)
+        tasks = task_pb2_grpc.TasksServiceStub(channel)
+        created = workflows.CreateWorkflows(
+            workflow_pb2.CreateWorkflowsRequest(definition=definition), timeout=10
+        )
+        [workflow] = created.workflows
+        assert workflow.name == f"workflows/{workflow.id}" and workflow.workflow_name == name
+
+        execution = execution_pb2.Execution(workflow_name=name)
+        execution.input.update({"count": 41})
+        started = executions.CreateExecution(
+            execution_pb2.CreateExecutionRequest(execution=execution), timeout=10
+        )
+        assert started.state == common_pb2.STATE_RUNNING
+
+        def finished():
+            current = executions.GetExecution(
+                execution_pb2.GetExecutionRequest(name=started.name), timeout=5
+            )
+            return current if current.state in (common_pb2.STATE_SUCCESS,
+                                                common_pb2.STATE_ERROR) else None
+
+        done = eventually(finished, timeout=30, what="execution to finish")
+        assert done.state == common_pb2.STATE_SUCCESS, done.state_info
+        assert done.output["next"] == 42
+        listed = tasks.ListTasks(task_pb2.ListTasksRequest(parent=started.name), timeout=5)
+        assert [t.task_name for t in listed.tasks] == ["only"]
+
+
+def test_domain_errors_are_grpc_statuses(levante: LevanteProcess) -> None:
+    with grpc.insecure_channel(levante.grpc_address) as channel:
+        workflows = workflow_pb2_grpc.WorkflowsServiceStub(channel)
+        executions = execution_pb2_grpc.ExecutionsServiceStub(channel)
+        cases = [
+            (lambda: workflows.GetWorkflow(
+                workflow_pb2.GetWorkflowRequest(name="workflows/nope"), timeout=5),
+             grpc.StatusCode.NOT_FOUND),
+            (lambda: workflows.CreateWorkflows(
+                workflow_pb2.CreateWorkflowsRequest(definition="version: '2.0'\nwf: [1"), timeout=5),
+             grpc.StatusCode.INVALID_ARGUMENT),
+            (lambda: executions.CreateExecution(execution_pb2.CreateExecutionRequest(
+                execution=execution_pb2.Execution(workflow_name="nope")), timeout=5),
+             grpc.StatusCode.NOT_FOUND),
+            (lambda: executions.ListExecutions(
+                execution_pb2.ListExecutionsRequest(filter="state ~ x"), timeout=5),
+             grpc.StatusCode.INVALID_ARGUMENT),
+        ]
+        for call, code in cases:
+            try:
+                call()
+            except grpc.RpcError as error:
+                assert error.code() == code, error.details()
+                assert error.details()
+            else:
+                raise AssertionError(f"expected {code}")
+        time.sleep(0)
