@@ -153,8 +153,15 @@ class _Session:
         return ExpressionError(message, expression=expression)
 
 
+_PROPERTY_ERROR = re.compile(r'Unknown function "#property#(.+)"')
+
+
 def _describe_error(error: Exception) -> str:
     text = str(error)
+    # yaql's wording for `.name` on something that is not a mapping (often
+    # null, from a missing key earlier in the chain) hides the cause.
+    if match := _PROPERTY_ERROR.search(text):
+        return f"Can not read '{match.group(1)}': the value is null or not a mapping"
     # A bare KeyError/IndexError prints only the key; say what it was.
     if isinstance(error, (KeyError, IndexError)) or not text:
         return f"{type(error).__name__}: {text}"

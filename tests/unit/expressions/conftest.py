@@ -15,7 +15,7 @@ def context() -> ExpressionContext:
             "name": "Bob",
             "flag": True,
             "nothing": None,
-            "items": [1, 2, 3],
+            "numbers": [1, 2, 3],
             "person": {"name": "Ann", "age": 41},
             "people": [{"name": "Ann"}, {"name": "Cy"}],
         },

@@ -9,8 +9,7 @@ import pytest
 import yaml
 
 from levante.errors import ExpressionError
-from levante.expressions import ExpressionContext, check_syntax, evaluate
-from levante.expressions import yaql_engine
+from levante.expressions import ExpressionContext, check_syntax, evaluate, yaql_engine
 
 
 @pytest.mark.parametrize(
@@ -21,12 +20,12 @@ from levante.expressions import yaql_engine
         ("<% $.name %>", "Bob"),
         ("<% $.flag %>", True),
         ("<% $.nothing %>", None),
-        ("<% $.items %>", [1, 2, 3]),
+        ("<% $.numbers %>", [1, 2, 3]),
         ("<% $.person %>", {"name": "Ann", "age": 41}),
         ("<% $.person.age %>", 41),
         ("<% $.people.name %>", ["Ann", "Cy"]),
-        ("<% $.items.select($ * 10) %>", [10, 20, 30]),
-        ("<% $.items.where($ > 1).len() %>", 2),
+        ("<% $.numbers.select($ * 10) %>", [10, 20, 30]),
+        ("<% $.numbers.where($ > 1).len() %>", 2),
         ("<% $.name.toUpper() %>", "BOB"),
         ("<% dict(a => 1) %>", {"a": 1}),
         ("<% list(1, 2) %>", [1, 2]),
@@ -86,7 +85,7 @@ def test_results_are_plain_json_values(context):
         ("<% json_parse('{\"k\": [1]}') %>", {"k": [1]}),
         ("<% yaml_parse('k: v') %>", {"k": "v"}),
         ("<% json_dump($.person) %>", json.dumps({"name": "Ann", "age": 41}, indent=4)),
-        ("<% json_pp($.items) %>", json.dumps([1, 2, 3], indent=4)),
+        ("<% json_pp($.numbers) %>", json.dumps([1, 2, 3], indent=4)),
         ("<% yaml_dump($.person) %>", yaml.safe_dump({"name": "Ann", "age": 41})),
     ],
     ids=[
@@ -115,11 +114,11 @@ def test_functions_do_not_expose_the_snapshot_for_mutation(context):
 @pytest.mark.parametrize(
     ("expression", "inner", "error_fragment"),
     [
-        ("<% $.missing.x %>", "$.missing.x", "#property#x"),
+        ("<% $.missing.x %>", "$.missing.x", "Can not read 'x': the value is null"),
         ("<% task('nosuch').result %>", "task('nosuch').result", "Task 'nosuch' not found"),
         ("<% $.x + %>", "$.x +", "Parse error"),
         ("<% 1 / 0 %>", "1 / 0", "division"),
-        ("<% $.items[10] %>", "$.items[10]", "IndexError"),
+        ("<% $.numbers[10] %>", "$.numbers[10]", "IndexError"),
         ("value: <% unknown_function() %>", "unknown_function()", "unknown_function"),
     ],
     ids=["attribute-of-null", "unknown-task", "syntax", "division", "index", "unknown-function"],

@@ -32,9 +32,8 @@ def _workflow(text: str):
 
 
 def _task(task_body: str, *, wf_type: str = "direct"):
-    text = (
-        f"version: '2.0'\nwf:\n  type: {wf_type}\n  tasks:\n    t:\n"
-        + textwrap.indent(textwrap.dedent(task_body), "      ")
+    text = f"version: '2.0'\nwf:\n  type: {wf_type}\n  tasks:\n    t:\n" + textwrap.indent(
+        textwrap.dedent(task_body), "      "
     )
     return parse(text).workflows[0].tasks["t"]
 
@@ -301,8 +300,9 @@ def test_with_items_single_string():
     assert task.with_items == {"i": "<% $.items %>"}
 
 
-@pytest.mark.parametrize(("join", "expected"), [("all", "all"), ("one", "one"), ("2", 2)],
-                         ids=["all", "one", "count"])
+@pytest.mark.parametrize(
+    ("join", "expected"), [("all", "all"), ("one", "one"), ("2", 2)], ids=["all", "one", "count"]
+)
 def test_join(join, expected):
     workflow = _workflow(
         f"""\

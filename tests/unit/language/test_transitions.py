@@ -22,7 +22,11 @@ def _workflow_with_clause(clause: str, key: str = "on-success"):
     text = (
         "version: '2.0'\nwf:\n  tasks:\n    t:\n      action: std.noop\n"
         f"      {key}:"
-        + ("\n" + textwrap.indent(textwrap.dedent(clause), "        ") if "\n" in clause else f" {clause}\n")
+        + (
+            "\n" + textwrap.indent(textwrap.dedent(clause), "        ")
+            if "\n" in clause
+            else f" {clause}\n"
+        )
         + "    a: {action: std.noop}\n    b: {action: std.noop}\n    c: {action: std.noop}\n"
     )
     return parse(text).workflows[0]
@@ -46,9 +50,9 @@ CASES = [
     ("pause", (Transition(PAUSE),)),
     ("noop", (Transition(NOOP),)),
     ("fail msg='Something broke'", (Transition(FAIL, message="Something broke"),)),
-    ("fail msg=\"double quoted\"", (Transition(FAIL, message="double quoted"),)),
+    ('fail msg="double quoted"', (Transition(FAIL, message="double quoted"),)),
     ("fail(msg='function form')", (Transition(FAIL, message="function form"),)),
-    ("fail(msg=\"dq function form\")", (Transition(FAIL, message="dq function form"),)),
+    ('fail(msg="dq function form")', (Transition(FAIL, message="dq function form"),)),
     ("succeed msg=<% $.why %>", (Transition(SUCCEED, message="<% $.why %>"),)),
     (
         "- fail(msg='bad input'): <% $.x < 0 %>\n- fail msg=\"too big\": <% $.x > 9 %>\n- a\n",

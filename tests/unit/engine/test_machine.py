@@ -1,0 +1,97 @@
+"""The pure engine, replayed against table-driven rehearsals and targeted cases."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import yaml
+
+from levante.engine.machine import step
+from levante.engine.state import ActionCompleted, StartExecution
+from levante.states import State
+from tests.unit.engine.rehearsal import rehearse
+
+CASES = yaml.safe_load((Path(__file__).parent / "cases.yaml").read_text())
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_rehearsal(case: dict) -> None:
+    replay = rehearse(case["workflow"], workflow_input=case.get("input"),
+                      results=case.get("results"))
+    expect = case["expect"]
+    final = replay.state
+    assert final.state == State(expect["state"]), final.state_info
+    if "order" in expect:
+        assert replay.order == expect["order"]
+    if "output" in expect:
+        assert final.output == expect["output"]
+    if "state_info" in expect:
+        assert final.state_info == expect["state_info"]
+    if "state_info_starts" in expect:
+        assert final.state_info.startswith(expect["state_info_starts"]), final.state_info
+    if "state_info_contains" in expect:
+        assert expect["state_info_contains"] in final.state_info
+    states = {t.name: str(t.state) for t in final.tasks}
+    for name, state in expect.get("tasks", {}).items():
+        assert states[name] == state
+    for name, text in expect.get("task_info_contains", {}).items():
+        [task] = [t for t in final.tasks if t.name == name]
+        assert text in task.state_info
+
+
+DEFINITION = """\
+version: '2.0'
+wf:
+  tasks:
+    a:
+      action: std.echo output=1
+      on-success: b
+    b:
+      action: std.echo output=2
+"""
+
+
+def test_a_redelivered_result_changes_nothing() -> None:
+    replay = rehearse(DEFINITION)
+    first = replay.commands[0]
+    again = step(replay.state, ActionCompleted(action_id=first.action_id, task_id=first.task_id,
+                                               result="late duplicate"),
+                 now=datetime(2030, 1, 1), new_id=lambda: "never-used")
+    assert again.state is replay.state
+    assert again.commands == ()
+
+
+def test_a_repeated_start_changes_nothing() -> None:
+    replay = rehearse(DEFINITION)
+    again = step(replay.state, StartExecution(), now=datetime(2030, 1, 1), new_id=lambda: "x")
+    assert again.state is replay.state and again.commands == ()
+
+
+def test_commands_carry_evaluated_input_and_routing() -> None:
+    replay = rehearse("""\
+version: '2.0'
+wf:
+  input: [who]
+  tasks:
+    a:
+      action: std.echo
+      input:
+        output: hi <% $.who %>
+      target: gpu-nodes
+      safe-rerun: true
+""", workflow_input={"who": "you"})
+    [command] = replay.commands
+    assert command.input == {"output": "hi you"}
+    assert command.target == "gpu-nodes" and command.safe_rerun is True
+    assert command.execution_id == command.root_execution_id == "ex-1"
+
+
+def test_tasks_keep_their_creation_order_and_trigger() -> None:
+    replay = rehearse(DEFINITION)
+    a, b = replay.state.tasks
+    assert (a.name, b.name) == ("a", "b")
+    assert a.created_at < b.created_at
+    assert b.triggered_by == ({"task_id": a.id, "event": "on-success"},)
+    assert b.in_context == {} and a.result == 1 and b.result == 2
