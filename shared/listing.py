@@ -97,7 +97,10 @@ def format_order(orders: tuple[Order, ...] | list[Order]) -> str:
 
 def _value(token: str) -> Any:
     if token.startswith('"'):
-        return json.loads(token)
+        try:
+            return json.loads(token)
+        except json.JSONDecodeError as error:
+            raise InputError(f"Invalid filter term: unterminated string {token!r}") from error
     if token.lower() == "null":
         return None
     return token

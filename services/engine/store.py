@@ -32,7 +32,7 @@ def lock_root(session: Session, root_id: str) -> None:
     that follow see everything committed before the lock was granted).
     SQLite: the write transaction already holds the database's writer lock.
     """
-    if session.bind is not None and session.get_bind().dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         session.execute(
             select(models.WorkflowExecution.id)
             .where(models.WorkflowExecution.id == root_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,8 +12,10 @@ class ExpressionContext:
     """Everything an expression may read, handed over by the engine.
 
     Expression functions read only this snapshot (never a database), so
-    evaluation is pure and repeatable. Treat the mappings as read-only:
-    the evaluator never mutates them.
+    evaluation is pure and repeatable. Treat it as immutable, mappings
+    included: the evaluator never mutates them, and it keeps derived forms
+    of `data` (see `derived`) for as long as the context lives. To evaluate
+    against changed data, build a new context (`dataclasses.replace` works).
 
     Attributes:
         data: What `$` is in YAQL and `_` in Jinja (workflow input, vars,
@@ -36,3 +38,14 @@ class ExpressionContext:
     env: Mapping[str, Any] = field(default_factory=dict)
     execution: Mapping[str, Any] = field(default_factory=dict)
     global_vars: Mapping[str, Any] = field(default_factory=dict)
+    _derived: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def derived(self, key: str, build: Callable[[ExpressionContext], Any]) -> Any:
+        """`build(self)`, computed once per context and `key` (for the
+        evaluator: converting `data` for YAQL walks all of it, and one
+        context usually serves many evaluations)."""
+        try:
+            return self._derived[key]
+        except KeyError:
+            value = self._derived[key] = build(self)
+            return value

@@ -12,6 +12,7 @@ from __future__ import annotations
 # here, before yaql, makes the attribute exist on `collections`.
 import collections.abc  # noqa: F401
 import functools
+import threading
 from typing import Any
 
 import yaql
@@ -130,6 +131,11 @@ def _build_root_context() -> contexts.ContextBase:
 _ROOT_CONTEXT = _build_root_context()
 
 
+# yaql's parser (ply) keeps parse state on the shared engine, so parsing
+# must not run on two threads at once; evaluation of parsed trees may.
+_PARSE_LOCK = threading.Lock()
+
+
 @functools.lru_cache(maxsize=4096)
 def parse(expression: str) -> Any:
     """Parse a YAQL expression (without `<% %>`); cached by its text.
@@ -137,7 +143,8 @@ def parse(expression: str) -> Any:
     Raises:
         yaql.language.exceptions.YaqlException: the expression doesn't parse.
     """
-    return _ENGINE(expression)
+    with _PARSE_LOCK:
+        return _ENGINE(expression)
 
 
 def syntax_error(expression: str) -> str | None:
@@ -152,13 +159,17 @@ def syntax_error(expression: str) -> str | None:
 def new_context(snapshot: ExpressionContext) -> contexts.ContextBase:
     """A child of the shared root context, with `$` and the snapshot set.
 
-    Converting `$` walks the whole data, so callers evaluating many strings
-    against one snapshot should build this once and reuse it.
+    `$` is yaql's immutable form of the data (as Mistral converts it),
+    computed once per snapshot: the conversion walks all of the data.
     """
     context = _ROOT_CONTEXT.create_child_context()
-    context["$"] = utils.convert_input_data(snapshot.data)
+    context["$"] = snapshot.derived("yaql-data", _convert_data)
     context[_SNAPSHOT_KEY] = snapshot
     return context
+
+
+def _convert_data(snapshot: ExpressionContext) -> Any:
+    return utils.convert_input_data(snapshot.data)
 
 
 def evaluate(expression: str, context: contexts.ContextBase) -> Any:

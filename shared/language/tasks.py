@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from levante.expressions import is_expression
-from levante.language.policies import parse_policies
+from levante.language.policies import POLICY_FIELDS, parse_policies
 from levante.language.report import Reporter
 from levante.language.shorthand import ShorthandError, parse_command
 from levante.language.source import child_path, item_path
@@ -41,6 +41,7 @@ CLAUSES = {
 }
 # Keys whose values are prose or names, never expressions.
 _NOT_EXPRESSIONS = frozenset({"description", "tags", "action", "workflow"})
+_POLICY_KEYS = {field_name: key for key, field_name in POLICY_FIELDS.items()}
 _WITH_ITEMS = re.compile(r"\s*([-\w]+)\s+in\s+(\S.*?)\s*", re.DOTALL)
 
 
@@ -181,8 +182,7 @@ def _with_items(reporter: Reporter, value: Any, path: str, what: str) -> dict[st
     for index, entry in enumerate(entries):
         entry_path = path if isinstance(value, str) else item_path(path, index)
         match = _WITH_ITEMS.fullmatch(entry)
-        source = _items_source(match.group(2)) if match else None
-        if source is None:
+        if match is None or (source := _items_source(match.group(2))) is None:
             reporter.at_value(
                 f"Invalid {what} entry '{entry}': use 'var in [a, b]' or 'var in <% $.list %>'",
                 entry_path,
@@ -206,8 +206,15 @@ def _items_source(text: str) -> Any:
     return None
 
 
-def parse_task_defaults(reporter: Reporter, raw: Any, path: str, workflow: str) -> TaskDefaults:
-    """Check and convert a workflow's `task-defaults` mapping."""
+def parse_task_defaults(
+    reporter: Reporter, raw: Any, path: str, workflow: str, kind: WorkflowType
+) -> TaskDefaults:
+    """Check and convert a workflow's `task-defaults` mapping.
+
+    As in Mistral, one schema serves both workflow types; transitions only
+    mean something in direct workflows and `requires` in reverse ones, so
+    the other kind is accepted and ignored.
+    """
     owner = f"task-defaults of workflow '{workflow}'"
     defaults = reporter.mapping(raw, path, owner[0].upper() + owner[1:])
     if defaults is None:
@@ -217,10 +224,10 @@ def parse_task_defaults(reporter: Reporter, raw: Any, path: str, workflow: str) 
     clauses = {
         key: parse_clause(reporter, defaults[key], child_path(path, key), f"{key} of {owner}")
         for key in CLAUSES
-        if key in defaults
+        if key in defaults and kind is WorkflowType.DIRECT
     }
     requires: tuple[str, ...] = ()
-    if "requires" in defaults:
+    if "requires" in defaults and kind is WorkflowType.REVERSE:
         requires_path = child_path(path, "requires")
         requires = (
             reporter.string_or_list(defaults["requires"], requires_path, f"'requires' of {owner}")
@@ -244,7 +251,7 @@ def apply_defaults(task: ParsedTask, defaults: TaskDefaults) -> TaskSpec:
     changes: dict[str, Any] = {
         field_name: value
         for field_name, value in defaults.policies.items()
-        if _policy_key(field_name) not in task.explicit
+        if _POLICY_KEYS[field_name] not in task.explicit
     }
     for key, clause in defaults.clauses.items():
         transitions_field = CLAUSES[key][0]
@@ -258,7 +265,3 @@ def apply_defaults(task: ParsedTask, defaults: TaskDefaults) -> TaskSpec:
         merged.pop(spec.name, None)
         changes["requires"] = tuple(merged)
     return dataclasses.replace(spec, **changes) if changes else spec
-
-
-def _policy_key(field_name: str) -> str:
-    return field_name.replace("_", "-")

@@ -43,7 +43,7 @@ def parse_workflow(reporter: Reporter, name: str, raw: Any, path: str) -> Workfl
     fields = _interface_fields(reporter, workflow, path, owner)
     defaults_raw = workflow.get("task-defaults")
     defaults = parse_task_defaults(
-        reporter, defaults_raw or {}, child_path(path, "task-defaults"), name
+        reporter, defaults_raw or {}, child_path(path, "task-defaults"), name, kind
     )
     parsed = _tasks(reporter, workflow, path, name, kind)
     tasks = {task.spec.name: apply_defaults(task, defaults) for task in parsed}
