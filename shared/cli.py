@@ -18,11 +18,14 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     server = commands.add_parser("server", help="run services (default: all of them)")
     server.add_argument(
-        "--services", default=",".join(SERVICES),
+        "--services",
+        default=",".join(SERVICES),
         help=f"comma-separated services to run (default: {','.join(SERVICES)})",
     )
     server.add_argument(
-        "--executor-target", default=None, metavar="NAME",
+        "--executor-target",
+        default=None,
+        metavar="NAME",
         help="executor takes only tasks with `target: NAME`",
     )
     db = commands.add_parser("db", help="database maintenance")

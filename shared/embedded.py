@@ -61,9 +61,19 @@ class EmbeddedNats:
         store.mkdir(parents=True, exist_ok=True)
         logfile = open(self.data_dir / "nats-server.log", "ab")  # noqa: SIM115 - owned by the child
         self._process = subprocess.Popen(
-            [nats_server_binary(), "-js", "-a", "127.0.0.1", "-p", str(self.port),
-             "-sd", str(store)],
-            stdout=logfile, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            [
+                nats_server_binary(),
+                "-js",
+                "-a",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-sd",
+                str(store),
+            ],
+            stdout=logfile,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
         logfile.close()
         deadline = asyncio.get_running_loop().time() + timeout

@@ -57,7 +57,9 @@ def parse_filter(text: str) -> tuple[Filter, ...]:
         if not match:
             raise InputError(f"Invalid filter term: {term!r}")
         if match["symbol"]:
-            filters.append(Filter(match["field"], _SYMBOLS[match["symbol"]], _value(match["value"])))
+            filters.append(
+                Filter(match["field"], _SYMBOLS[match["symbol"]], _value(match["value"]))
+            )
         else:
             values = tuple(_value(v.strip()) for v in match["values"].split(",") if v.strip())
             filters.append(Filter(match["field"], "nin" if match["not"] else "in", values))

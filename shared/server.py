@@ -69,7 +69,10 @@ def build_services(
 
 
 async def serve(
-    settings: Settings, names: tuple[str, ...], *, executor_target: str | None = None,
+    settings: Settings,
+    names: tuple[str, ...],
+    *,
+    executor_target: str | None = None,
     ready: asyncio.Event | None = None,
 ) -> None:
     """Runs the services until SIGINT/SIGTERM (or until `stop` is requested)."""
@@ -92,8 +95,14 @@ async def serve(
         js = nc.jetstream()
         await jetstream.ensure_streams(js)
         server, port = rpc.create_server(bind=f"{settings.bind_host}:{settings.grpc_port}")
-        shared = Shared(settings=settings, database=database, nats=nc, jetstream=js,
-                        grpc_server=server, stopping=stopping)
+        shared = Shared(
+            settings=settings,
+            database=database,
+            nats=nc,
+            jetstream=js,
+            grpc_server=server,
+            stopping=stopping,
+        )
         services = build_services(shared, names, executor_target=executor_target)
         grpc_names = [name for s in services for name in s.grpc_services]
         health = rpc.add_health_and_reflection(server, grpc_names)
@@ -101,8 +110,13 @@ async def serve(
         for service in services:
             await service.start()
         await rpc.set_serving(health, grpc_names)
-        log.info("levante is up", services=",".join(names), grpc=f"{settings.bind_host}:{port}",
-                 nats=nats_url, database=database.url.split("@")[-1])
+        log.info(
+            "levante is up",
+            services=",".join(names),
+            grpc=f"{settings.bind_host}:{port}",
+            nats=nats_url,
+            database=database.url.split("@")[-1],
+        )
         if ready is not None:
             ready.set()
         await stopping.wait()

@@ -92,41 +92,70 @@ def _ints(data: Any) -> Any:
 def workflow_to_proto(record: WorkflowRecord) -> workflow_pb2.Workflow:
     """The public Workflow of a record."""
     return workflow_pb2.Workflow(
-        name=f"workflows/{record.id}", id=record.id, workflow_name=record.name,
-        namespace=record.namespace, definition=record.definition, input=record.input,
-        interface=struct(record.interface), tags=record.tags, scope=scope_to_proto(record.scope),
-        project_id=record.project_id, checksum=record.checksum,
-        create_time=timestamp(record.created_at), update_time=timestamp(record.updated_at),
+        name=f"workflows/{record.id}",
+        id=record.id,
+        workflow_name=record.name,
+        namespace=record.namespace,
+        definition=record.definition,
+        input=record.input,
+        interface=struct(record.interface),
+        tags=record.tags,
+        scope=scope_to_proto(record.scope),
+        project_id=record.project_id,
+        checksum=record.checksum,
+        create_time=timestamp(record.created_at),
+        update_time=timestamp(record.updated_at),
     )
 
 
-def execution_to_proto(record: ExecutionRecord, *, with_output: bool = True) -> execution_pb2.Execution:
+def execution_to_proto(
+    record: ExecutionRecord, *, with_output: bool = True
+) -> execution_pb2.Execution:
     """The public Execution of a record."""
     return execution_pb2.Execution(
-        name=f"executions/{record.id}", id=record.id, workflow_id=record.workflow_id,
-        workflow_name=record.workflow_name, workflow_namespace=record.workflow_namespace,
-        description=record.description, tags=record.tags, params=struct(record.params),
-        input=struct(record.input), output=struct(record.output) if with_output else None,
-        state=state_to_proto(record.state), state_info=record.state_info or "",
+        name=f"executions/{record.id}",
+        id=record.id,
+        workflow_id=record.workflow_id,
+        workflow_name=record.workflow_name,
+        workflow_namespace=record.workflow_namespace,
+        description=record.description,
+        tags=record.tags,
+        params=struct(record.params),
+        input=struct(record.input),
+        output=struct(record.output) if with_output else None,
+        state=state_to_proto(record.state),
+        state_info=record.state_info or "",
         task_execution_id=record.task_execution_id or "",
-        root_execution_id=record.root_execution_id or "", project_id=record.project_id,
+        root_execution_id=record.root_execution_id or "",
+        project_id=record.project_id,
         published_global=struct(record.published_global),
-        create_time=timestamp(record.created_at), update_time=timestamp(record.updated_at),
+        create_time=timestamp(record.created_at),
+        update_time=timestamp(record.updated_at),
     )
 
 
 def task_to_proto(record: TaskRecord) -> task_pb2.Task:
     """The public Task of a record."""
     return task_pb2.Task(
-        name=f"tasks/{record.id}", id=record.id, task_name=record.name,
+        name=f"tasks/{record.id}",
+        id=record.id,
+        task_name=record.name,
         type=task_pb2.TaskType.Value(f"TASK_TYPE_{record.type}"),
-        workflow_name=record.workflow_name, workflow_namespace=record.workflow_namespace,
-        workflow_id=record.workflow_id, workflow_execution_id=record.workflow_execution_id,
-        tags=record.tags, state=state_to_proto(record.state), state_info=record.state_info or "",
-        project_id=record.project_id, runtime_context=struct(record.runtime_context),
-        result=value(record.result), published=struct(record.published),
-        processed=record.processed, create_time=timestamp(record.created_at),
-        update_time=timestamp(record.updated_at), start_time=timestamp(record.started_at),
+        workflow_name=record.workflow_name,
+        workflow_namespace=record.workflow_namespace,
+        workflow_id=record.workflow_id,
+        workflow_execution_id=record.workflow_execution_id,
+        tags=record.tags,
+        state=state_to_proto(record.state),
+        state_info=record.state_info or "",
+        project_id=record.project_id,
+        runtime_context=struct(record.runtime_context),
+        result=value(record.result),
+        published=struct(record.published),
+        processed=record.processed,
+        create_time=timestamp(record.created_at),
+        update_time=timestamp(record.updated_at),
+        start_time=timestamp(record.started_at),
         finish_time=timestamp(record.finished_at),
     )
 
@@ -136,13 +165,22 @@ def action_execution_to_proto(
 ) -> action_execution_pb2.ActionExecution:
     """The public ActionExecution of a record."""
     return action_execution_pb2.ActionExecution(
-        name=f"actionExecutions/{record.id}", id=record.id, action_name=record.name,
-        workflow_name=record.workflow_name or "", workflow_namespace=record.workflow_namespace,
-        task_execution_id=record.task_execution_id or "", task_name=record.task_name or "",
-        state=state_to_proto(record.state), state_info=record.state_info or "",
-        tags=record.tags or [], description=record.description, project_id=record.project_id,
-        accepted=record.accepted, input=struct(record.input),
+        name=f"actionExecutions/{record.id}",
+        id=record.id,
+        action_name=record.name,
+        workflow_name=record.workflow_name or "",
+        workflow_namespace=record.workflow_namespace,
+        task_execution_id=record.task_execution_id or "",
+        task_name=record.task_name or "",
+        state=state_to_proto(record.state),
+        state_info=record.state_info or "",
+        tags=record.tags or [],
+        description=record.description,
+        project_id=record.project_id,
+        accepted=record.accepted,
+        input=struct(record.input),
         output=struct(record.output) if with_output and record.output is not None else None,
-        params=struct(record.params), create_time=timestamp(record.created_at),
+        params=struct(record.params),
+        create_time=timestamp(record.created_at),
         update_time=timestamp(record.updated_at),
     )

@@ -61,7 +61,9 @@ class ApiService:
 
     async def start(self) -> None:
         face = MistralRestFace(
-            workflows=self.workflows, executions=self.executions, tasks=self.tasks,
+            workflows=self.workflows,
+            executions=self.executions,
+            tasks=self.tasks,
             action_executions=self.action_executions,
         )
         self._runner = web.AppRunner(face.app(), access_log=None, shutdown_timeout=5.0)

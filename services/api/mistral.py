@@ -55,8 +55,9 @@ def workflow(message: workflow_pb2.Workflow, *, created: bool = False) -> dict[s
     return body
 
 
-def execution(message: execution_pb2.Execution, *, listed: bool = False,
-              include_output: bool = False) -> dict[str, Any]:
+def execution(
+    message: execution_pb2.Execution, *, listed: bool = False, include_output: bool = False
+) -> dict[str, Any]:
     """An execution as Mistral shows it (list items omit output unless asked)."""
     body = {
         "id": message.id,
@@ -112,8 +113,12 @@ def task(message: task_pb2.Task, *, listed: bool = False) -> dict[str, Any]:
     return body
 
 
-def action_execution(message: action_execution_pb2.ActionExecution, *, listed: bool = False,
-                     include_output: bool = False) -> dict[str, Any]:
+def action_execution(
+    message: action_execution_pb2.ActionExecution,
+    *,
+    listed: bool = False,
+    include_output: bool = False,
+) -> dict[str, Any]:
     """An action execution as Mistral shows it (list items omit output unless asked)."""
     body = {
         "id": message.id,
@@ -158,15 +163,29 @@ def json_object(value: Any, field: str) -> dict[str, Any]:
 class ListParams:
     """Mistral's list query parameters: limit, marker, sort, fields and filters."""
 
-    RESERVED = frozenset({"limit", "marker", "sort_keys", "sort_dirs", "fields", "nulls",
-                          "include_output", "all_projects", "namespace_filter"})
+    RESERVED = frozenset(
+        {
+            "limit",
+            "marker",
+            "sort_keys",
+            "sort_dirs",
+            "fields",
+            "nulls",
+            "include_output",
+            "all_projects",
+            "namespace_filter",
+        }
+    )
 
-    def __init__(self, query: dict[str, str], *, columns: tuple[str, ...],
-                 default_sort: str = "created_at") -> None:
+    def __init__(
+        self, query: dict[str, str], *, columns: tuple[str, ...], default_sort: str = "created_at"
+    ) -> None:
         self.columns = columns
         self.limit = _limit(query.get("limit"))
         self.marker = query.get("marker") or None
-        keys = [k.strip().lower() for k in query.get("sort_keys", default_sort).split(",") if k.strip()]
+        keys = [
+            k.strip().lower() for k in query.get("sort_keys", default_sort).split(",") if k.strip()
+        ]
         dirs = [d.strip().lower() for d in query.get("sort_dirs", "").split(",") if d.strip()]
         if len(dirs) > len(keys):
             raise InputError("Length of sort_keys must be equal or greater than sort_dirs.")

@@ -30,19 +30,77 @@ log = structlog.get_logger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-WORKFLOW_COLUMNS = ("id", "name", "namespace", "input", "interface", "definition", "checksum",
-                    "tags", "scope", "project_id", "created_at", "updated_at")
-EXECUTION_COLUMNS = ("id", "workflow_id", "workflow_name", "workflow_namespace", "description",
-                     "tags", "params", "task_execution_id", "root_execution_id", "state",
-                     "state_info", "input", "output", "created_at", "updated_at", "project_id")
-TASK_COLUMNS = ("id", "name", "type", "workflow_name", "workflow_namespace", "workflow_id",
-                "workflow_execution_id", "tags", "state", "state_info", "project_id",
-                "runtime_context", "result", "published", "processed", "created_at",
-                "updated_at", "started_at", "finished_at")
-ACTION_EXECUTION_COLUMNS = ("id", "workflow_name", "workflow_namespace", "task_execution_id",
-                            "task_name", "state", "state_info", "tags", "name", "description",
-                            "project_id", "accepted", "input", "output", "created_at",
-                            "updated_at")
+WORKFLOW_COLUMNS = (
+    "id",
+    "name",
+    "namespace",
+    "input",
+    "interface",
+    "definition",
+    "checksum",
+    "tags",
+    "scope",
+    "project_id",
+    "created_at",
+    "updated_at",
+)
+EXECUTION_COLUMNS = (
+    "id",
+    "workflow_id",
+    "workflow_name",
+    "workflow_namespace",
+    "description",
+    "tags",
+    "params",
+    "task_execution_id",
+    "root_execution_id",
+    "state",
+    "state_info",
+    "input",
+    "output",
+    "created_at",
+    "updated_at",
+    "project_id",
+)
+TASK_COLUMNS = (
+    "id",
+    "name",
+    "type",
+    "workflow_name",
+    "workflow_namespace",
+    "workflow_id",
+    "workflow_execution_id",
+    "tags",
+    "state",
+    "state_info",
+    "project_id",
+    "runtime_context",
+    "result",
+    "published",
+    "processed",
+    "created_at",
+    "updated_at",
+    "started_at",
+    "finished_at",
+)
+ACTION_EXECUTION_COLUMNS = (
+    "id",
+    "workflow_name",
+    "workflow_namespace",
+    "task_execution_id",
+    "task_name",
+    "state",
+    "state_info",
+    "tags",
+    "name",
+    "description",
+    "project_id",
+    "accepted",
+    "input",
+    "output",
+    "created_at",
+    "updated_at",
+)
 
 # Mistral answers its text-body endpoints (definitions) with {"faultstring"}
 # only, and everything else with WSME's {"faultcode", "faultstring", "debuginfo"}.
@@ -61,8 +119,11 @@ _STATUS: tuple[tuple[type[errors.LevanteError], int], ...] = (
 def _fault(status: int, message: str, *, text_body: bool) -> web.Response:
     body: dict[str, Any] = {"faultstring": message}
     if not text_body:
-        body = {"faultcode": "Client" if status < 500 else "Server", "faultstring": message,
-                "debuginfo": None}
+        body = {
+            "faultcode": "Client" if status < 500 else "Server",
+            "faultstring": message,
+            "debuginfo": None,
+        }
     return web.json_response(body, status=status)
 
 
@@ -88,8 +149,12 @@ class MistralRestFace:
     """Routes Mistral's /v2 paths to the servicers."""
 
     def __init__(
-        self, *, workflows: WorkflowsServicer, executions: ExecutionsServicer,
-        tasks: TasksServicer, action_executions: ActionExecutionsServicer,
+        self,
+        *,
+        workflows: WorkflowsServicer,
+        executions: ExecutionsServicer,
+        tasks: TasksServicer,
+        action_executions: ActionExecutionsServicer,
     ) -> None:
         self.workflows = workflows
         self.executions = executions
@@ -125,8 +190,17 @@ class MistralRestFace:
 
     async def root(self, request: web.Request) -> web.Response:
         base = _base(request)
-        return web.json_response({"versions": [{"id": "v2.0", "status": "CURRENT", "links": [
-            {"href": f"{base}/v2", "target": "v2", "rel": "self"}]}]})
+        return web.json_response(
+            {
+                "versions": [
+                    {
+                        "id": "v2.0",
+                        "status": "CURRENT",
+                        "links": [{"href": f"{base}/v2", "target": "v2", "rel": "self"}],
+                    }
+                ]
+            }
+        )
 
     async def v2_root(self, request: web.Request) -> web.Response:
         return web.json_response({"uri": f"{_base(request)}/v2"})
@@ -137,19 +211,23 @@ class MistralRestFace:
         request[TEXT_BODY] = True
         response = await self.workflows.CreateWorkflows(
             workflow_pb2.CreateWorkflowsRequest(
-                definition=await request.text(), namespace=request.query.get("namespace", ""),
+                definition=await request.text(),
+                namespace=request.query.get("namespace", ""),
                 scope=_scope(request),
             ),
             None,
         )
-        return _json({"workflows": [mistral.workflow(w, created=True) for w in response.workflows]},
-                     status=201)
+        return _json(
+            {"workflows": [mistral.workflow(w, created=True) for w in response.workflows]},
+            status=201,
+        )
 
     async def update_workflows(self, request: web.Request) -> web.Response:
         request[TEXT_BODY] = True
         response = await self.workflows.UpdateWorkflows(
             workflow_pb2.UpdateWorkflowsRequest(
-                definition=await request.text(), namespace=request.query.get("namespace", ""),
+                definition=await request.text(),
+                namespace=request.query.get("namespace", ""),
                 scope=_scope(request),
             ),
             None,
@@ -225,8 +303,10 @@ class MistralRestFace:
             ),
             None,
         )
-        items = [mistral.execution(e, listed=True, include_output=params.include_output)
-                 for e in response.executions]
+        items = [
+            mistral.execution(e, listed=True, include_output=params.include_output)
+            for e in response.executions
+        ]
         return _list_response(request, "executions", items, params)
 
     async def get_execution(self, request: web.Request) -> web.Response:
@@ -256,7 +336,9 @@ class MistralRestFace:
 
     # -- action executions --------------------------------------------------
 
-    async def list_action_executions(self, request: web.Request, *, parent: str = "") -> web.Response:
+    async def list_action_executions(
+        self, request: web.Request, *, parent: str = ""
+    ) -> web.Response:
         params = mistral.ListParams(dict(request.query), columns=ACTION_EXECUTION_COLUMNS)
         response = await self.action_executions.ListActionExecutions(
             action_execution_pb2.ListActionExecutionsRequest(
@@ -271,7 +353,9 @@ class MistralRestFace:
         return _list_response(request, "action_executions", items, params)
 
     async def list_task_actions(self, request: web.Request) -> web.Response:
-        return await self.list_action_executions(request, parent=f"tasks/{request.match_info['id']}")
+        return await self.list_action_executions(
+            request, parent=f"tasks/{request.match_info['id']}"
+        )
 
     async def get_action_execution(self, request: web.Request) -> web.Response:
         action = await self.action_executions.GetActionExecution(

@@ -37,7 +37,11 @@ DEFAULT_ORDER = (Order("created_at"),)
 
 
 def list_query(
-    *, filter_text: str, order_by: str, page_size: int, page_token: str,
+    *,
+    filter_text: str,
+    order_by: str,
+    page_size: int,
+    page_token: str,
     extra: tuple[Filter, ...] = (),
 ) -> ListQuery:
     """The repository query of a List request's standard fields."""
@@ -64,22 +68,32 @@ class WorkflowsServicer(workflow_pb2_grpc.WorkflowsServiceServicer):
         self._repo = repository
         self._clock = clock
 
-    async def CreateWorkflows(self, request: Any, context: Any) -> workflow_pb2.CreateWorkflowsResponse:
+    async def CreateWorkflows(
+        self, request: Any, context: Any
+    ) -> workflow_pb2.CreateWorkflowsResponse:
         new = _new_workflows(request.definition)
         records = await asyncio.to_thread(
-            self._repo.create_workflows, new, namespace=request.namespace,
-            scope=convert.scope_from_proto(request.scope), project_id=DEFAULT_PROJECT,
+            self._repo.create_workflows,
+            new,
+            namespace=request.namespace,
+            scope=convert.scope_from_proto(request.scope),
+            project_id=DEFAULT_PROJECT,
             now=self._clock(),
         )
         return workflow_pb2.CreateWorkflowsResponse(
             workflows=[convert.workflow_to_proto(r) for r in records]
         )
 
-    async def UpdateWorkflows(self, request: Any, context: Any) -> workflow_pb2.UpdateWorkflowsResponse:
+    async def UpdateWorkflows(
+        self, request: Any, context: Any
+    ) -> workflow_pb2.UpdateWorkflowsResponse:
         new = _new_workflows(request.definition)
         records = await asyncio.to_thread(
-            self._repo.update_workflows, new, namespace=request.namespace,
-            scope=convert.scope_from_proto(request.scope), project_id=DEFAULT_PROJECT,
+            self._repo.update_workflows,
+            new,
+            namespace=request.namespace,
+            scope=convert.scope_from_proto(request.scope),
+            project_id=DEFAULT_PROJECT,
             now=self._clock(),
         )
         return workflow_pb2.UpdateWorkflowsResponse(
@@ -88,15 +102,19 @@ class WorkflowsServicer(workflow_pb2_grpc.WorkflowsServiceServicer):
 
     async def GetWorkflow(self, request: Any, context: Any) -> workflow_pb2.Workflow:
         record = await asyncio.to_thread(
-            self._repo.get_workflow, _id_of(request.name, "workflows"),
-            namespace=request.namespace, project_id=DEFAULT_PROJECT,
+            self._repo.get_workflow,
+            _id_of(request.name, "workflows"),
+            namespace=request.namespace,
+            project_id=DEFAULT_PROJECT,
         )
         return convert.workflow_to_proto(record)
 
     async def ListWorkflows(self, request: Any, context: Any) -> workflow_pb2.ListWorkflowsResponse:
         query = list_query(
-            filter_text=request.filter, order_by=request.order_by,
-            page_size=request.page_size, page_token=request.page_token,
+            filter_text=request.filter,
+            order_by=request.order_by,
+            page_size=request.page_size,
+            page_token=request.page_token,
         )
         page = await asyncio.to_thread(self._repo.list_workflows, query)
         return workflow_pb2.ListWorkflowsResponse(
@@ -106,8 +124,10 @@ class WorkflowsServicer(workflow_pb2_grpc.WorkflowsServiceServicer):
 
     async def DeleteWorkflow(self, request: Any, context: Any) -> empty_pb2.Empty:
         await asyncio.to_thread(
-            self._repo.delete_workflow, _id_of(request.name, "workflows"),
-            namespace=request.namespace, project_id=DEFAULT_PROJECT,
+            self._repo.delete_workflow,
+            _id_of(request.name, "workflows"),
+            namespace=request.namespace,
+            project_id=DEFAULT_PROJECT,
         )
         return empty_pb2.Empty()
 
@@ -125,14 +145,18 @@ def _new_workflows(text: str) -> list[NewWorkflow]:
     workflows = []
     for spec in document.workflows:
         # One workflow: stored verbatim. Several: each gets a document of its own.
-        definition = text if single else yaml.safe_dump(
-            {"version": "2.0", spec.name: raw[spec.name]}, sort_keys=False
+        definition = (
+            text
+            if single
+            else yaml.safe_dump({"version": "2.0", spec.name: raw[spec.name]}, sort_keys=False)
         )
         workflows.append(
             NewWorkflow(
-                name=spec.name, definition=definition,
+                name=spec.name,
+                definition=definition,
                 checksum=hashlib.md5(definition.encode()).hexdigest(),  # noqa: S324 - Mistral's checksum
-                input=language.render_input(spec), interface=language.interface(spec),
+                input=language.render_input(spec),
+                interface=language.interface(spec),
                 tags=list(spec.tags),
             )
         )
@@ -166,18 +190,25 @@ class ExecutionsServicer(execution_pb2_grpc.ExecutionsServiceServicer):
         return convert.execution_to_proto(record)
 
     async def GetExecution(self, request: Any, context: Any) -> execution_pb2.Execution:
-        record = await asyncio.to_thread(self._repo.get_execution, _id_of(request.name, "executions"))
+        record = await asyncio.to_thread(
+            self._repo.get_execution, _id_of(request.name, "executions")
+        )
         return convert.execution_to_proto(record)
 
-    async def ListExecutions(self, request: Any, context: Any) -> execution_pb2.ListExecutionsResponse:
+    async def ListExecutions(
+        self, request: Any, context: Any
+    ) -> execution_pb2.ListExecutionsResponse:
         query = list_query(
-            filter_text=request.filter, order_by=request.order_by,
-            page_size=request.page_size, page_token=request.page_token,
+            filter_text=request.filter,
+            order_by=request.order_by,
+            page_size=request.page_size,
+            page_token=request.page_token,
         )
         page = await asyncio.to_thread(self._repo.list_executions, query)
         return execution_pb2.ListExecutionsResponse(
             executions=[
-                convert.execution_to_proto(r, with_output=request.include_output) for r in page.items
+                convert.execution_to_proto(r, with_output=request.include_output)
+                for r in page.items
             ],
             next_page_token=page.next_marker or "",
         )
@@ -200,8 +231,11 @@ class TasksServicer(task_pb2_grpc.TasksServiceServicer):
             await asyncio.to_thread(self._repo.get_execution, execution_id)
             extra = (Filter("workflow_execution_id", "eq", execution_id),)
         query = list_query(
-            filter_text=request.filter, order_by=request.order_by,
-            page_size=request.page_size, page_token=request.page_token, extra=extra,
+            filter_text=request.filter,
+            order_by=request.order_by,
+            page_size=request.page_size,
+            page_token=request.page_token,
+            extra=extra,
         )
         page = await asyncio.to_thread(self._repo.list_tasks, query)
         return task_pb2.ListTasksResponse(
@@ -216,7 +250,9 @@ class ActionExecutionsServicer(action_execution_pb2_grpc.ActionExecutionsService
     def __init__(self, repository: Repository) -> None:
         self._repo = repository
 
-    async def GetActionExecution(self, request: Any, context: Any) -> action_execution_pb2.ActionExecution:
+    async def GetActionExecution(
+        self, request: Any, context: Any
+    ) -> action_execution_pb2.ActionExecution:
         record = await asyncio.to_thread(
             self._repo.get_action_execution, _id_of(request.name, "actionExecutions")
         )
@@ -231,8 +267,11 @@ class ActionExecutionsServicer(action_execution_pb2_grpc.ActionExecutionsService
             await asyncio.to_thread(self._repo.get_task, task_id)
             extra = (Filter("task_execution_id", "eq", task_id),)
         query = list_query(
-            filter_text=request.filter, order_by=request.order_by,
-            page_size=request.page_size, page_token=request.page_token, extra=extra,
+            filter_text=request.filter,
+            order_by=request.order_by,
+            page_size=request.page_size,
+            page_token=request.page_token,
+            extra=extra,
         )
         page = await asyncio.to_thread(self._repo.list_action_executions, query)
         return action_execution_pb2.ListActionExecutionsResponse(

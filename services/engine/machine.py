@@ -136,8 +136,12 @@ class _Run:
             return
         name = spec.action or NOOP_ACTION
         action = ActionRun(
-            id=self.new_id(), name=name, state=State.RUNNING, input=action_input,
-            created_at=self.now, updated_at=self.now,
+            id=self.new_id(),
+            name=name,
+            state=State.RUNNING,
+            input=action_input,
+            created_at=self.now,
+            updated_at=self.now,
         )
         self._put(dataclasses.replace(task, actions=(action,)))
         self.commands.append(
@@ -216,8 +220,11 @@ class _Run:
             try:
                 message = str(self._evaluate(message, out_context, current=task))
             except ExpressionError as error:
-                self._finish(State.ERROR, f"Failed to evaluate the {transition.kind} message "
-                                          f"of task '{task.name}': {error}")
+                self._finish(
+                    State.ERROR,
+                    f"Failed to evaluate the {transition.kind} message "
+                    f"of task '{task.name}': {error}",
+                )
                 return
         if transition.kind is TransitionKind.FAIL:
             self._finish(State.ERROR, message or self._failure_info())
@@ -248,7 +255,9 @@ class _Run:
         for task in self._end_tasks():
             context.update(task.out_context())
         try:
-            output = self._evaluate(self.state.spec.output, context) if self.state.spec.output else {}
+            output = (
+                self._evaluate(self.state.spec.output, context) if self.state.spec.output else {}
+            )
         except ExpressionError as error:
             self._finish(State.ERROR, f"Failed to evaluate the workflow output: {error}")
             return
@@ -279,7 +288,9 @@ class _Run:
     def _evaluate(self, value: Any, data: dict[str, Any], *, current: TaskRun | None = None) -> Any:
         return evaluate(value, self._expression_context(data, current))
 
-    def _expression_context(self, data: dict[str, Any], current: TaskRun | None) -> ExpressionContext:
+    def _expression_context(
+        self, data: dict[str, Any], current: TaskRun | None
+    ) -> ExpressionContext:
         views = {t.name: _task_view(t) for t in self._ordered()}
         return ExpressionContext(
             data=data,

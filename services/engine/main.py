@@ -51,11 +51,16 @@ class EngineService:
     async def start(self) -> None:
         js = self._shared.jetstream
         await jetstream.ensure_consumer(
-            js, stream=jetstream.EVENTS_STREAM, durable=jetstream.ENGINE_CONSUMER,
-            subject=jetstream.ENGINE_EVENTS_SUBJECT, ack_wait=ACK_WAIT_SECONDS,
+            js,
+            stream=jetstream.EVENTS_STREAM,
+            durable=jetstream.ENGINE_CONSUMER,
+            subject=jetstream.ENGINE_EVENTS_SUBJECT,
+            ack_wait=ACK_WAIT_SECONDS,
         )
         self._consumer = jetstream.PullConsumer(
-            self._shared.nats, stream=jetstream.EVENTS_STREAM, durable=jetstream.ENGINE_CONSUMER,
+            self._shared.nats,
+            stream=jetstream.EVENTS_STREAM,
+            durable=jetstream.ENGINE_CONSUMER,
             credit=512,
         )
         await self._consumer.start()

@@ -55,7 +55,10 @@ class EngineRuntime:
     """Applies starts and events to executions, one transaction per execution tree."""
 
     def __init__(
-        self, database: Database, relay: OutboxRelay, *,
+        self,
+        database: Database,
+        relay: OutboxRelay,
+        *,
         clock: Callable[[], datetime] = utcnow,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
     ) -> None:
@@ -88,13 +91,26 @@ class EngineRuntime:
             params.setdefault("env", {})
             session.add(
                 models.WorkflowExecution(
-                    id=execution_id, workflow_id=definition.id, workflow_name=definition.name,
-                    workflow_namespace=definition.namespace, definition=definition.definition,
-                    description=request.description, tags=[], params=params, input=full_input,
-                    output={}, context={}, published_global={}, state=str(State.IDLE),
-                    state_info=None, task_execution_id=None, root_execution_id=None,
-                    scope="private", project_id=request.project_id or definition.project_id,
-                    created_at=now, updated_at=now,
+                    id=execution_id,
+                    workflow_id=definition.id,
+                    workflow_name=definition.name,
+                    workflow_namespace=definition.namespace,
+                    definition=definition.definition,
+                    description=request.description,
+                    tags=[],
+                    params=params,
+                    input=full_input,
+                    output={},
+                    context={},
+                    published_global={},
+                    state=str(State.IDLE),
+                    state_info=None,
+                    task_execution_id=None,
+                    root_execution_id=None,
+                    scope="private",
+                    project_id=request.project_id or definition.project_id,
+                    created_at=now,
+                    updated_at=now,
                 )
             )
             session.flush()
@@ -128,7 +144,9 @@ class EngineRuntime:
             groups[event.root_execution_id].append((msg, event))
         for root_id, items in groups.items():
             try:
-                outgoing = await asyncio.to_thread(self._apply_events, root_id, [e for _, e in items])
+                outgoing = await asyncio.to_thread(
+                    self._apply_events, root_id, [e for _, e in items]
+                )
             except Exception:
                 log.exception("applying events failed; they will be redelivered", root=root_id)
                 for msg, _ in items:
@@ -180,8 +198,11 @@ def _machine_event(event: messages_pb2.EngineEvent) -> Event | None:
         if result.WhichOneof("outcome") == "failure":
             data = json.loads(result.failure.data_json) if result.failure.data_json else None
             return ActionCompleted(
-                action_id=result.action_execution_id, task_id=result.task_execution_id,
-                failed=True, result=data, error=result.failure.message,
+                action_id=result.action_execution_id,
+                task_id=result.task_execution_id,
+                failed=True,
+                result=data,
+                error=result.failure.message,
             )
         value = json.loads(result.result_json) if result.result_json else None
         return ActionCompleted(
@@ -234,7 +255,9 @@ def _resolve_workflow(
     table = models.WorkflowDefinition
     identifier = request.workflow_id or request.workflow_name
     if not identifier:
-        raise InputError("Workflow ID or workflow name must be provided. Workflow ID is recommended.")
+        raise InputError(
+            "Workflow ID or workflow name must be provided. Workflow ID is recommended."
+        )
     if is_uuid(identifier):
         row = session.get(table, identifier)
         if row is not None:

@@ -59,27 +59,52 @@ def load(session: Session, execution_id: str) -> ExecutionState | None:
     for a in action_rows:
         actions.setdefault(a.task_execution_id or "", []).append(
             ActionRun(
-                id=a.id, name=a.name, state=State(a.state), input=a.input, output=a.output,
-                state_info=a.state_info, created_at=a.created_at, updated_at=a.updated_at,
+                id=a.id,
+                name=a.name,
+                state=State(a.state),
+                input=a.input,
+                output=a.output,
+                state_info=a.state_info,
+                created_at=a.created_at,
+                updated_at=a.updated_at,
             )
         )
     tasks = tuple(
         TaskRun(
-            id=t.id, name=t.name, state=State(t.state), in_context=t.in_context,
-            created_at=t.created_at, type=t.type, state_info=t.state_info,
-            published=t.published, result=t.result, actions=tuple(actions.get(t.id, ())),
+            id=t.id,
+            name=t.name,
+            state=State(t.state),
+            in_context=t.in_context,
+            created_at=t.created_at,
+            type=t.type,
+            state_info=t.state_info,
+            published=t.published,
+            result=t.result,
+            actions=tuple(actions.get(t.id, ())),
             triggered_by=tuple(t.runtime_context.get("triggered_by", ())),
-            processed=t.processed, error_handled=t.error_handled, started_at=t.started_at,
-            finished_at=t.finished_at, updated_at=t.updated_at,
+            processed=t.processed,
+            error_handled=t.error_handled,
+            started_at=t.started_at,
+            finished_at=t.finished_at,
+            updated_at=t.updated_at,
         )
         for t in task_rows
     )
     return ExecutionState(
-        id=row.id, root_id=row.root_execution_id or row.id, workflow_id=row.workflow_id,
-        workflow_name=row.workflow_name, workflow_namespace=row.workflow_namespace,
-        spec=workflow_spec(row.definition, row.workflow_name), state=State(row.state),
-        input=row.input, params=row.params, created_at=row.created_at,
-        state_info=row.state_info, context=row.context, output=row.output, tasks=tasks,
+        id=row.id,
+        root_id=row.root_execution_id or row.id,
+        workflow_id=row.workflow_id,
+        workflow_name=row.workflow_name,
+        workflow_namespace=row.workflow_namespace,
+        spec=workflow_spec(row.definition, row.workflow_name),
+        state=State(row.state),
+        input=row.input,
+        params=row.params,
+        created_at=row.created_at,
+        state_info=row.state_info,
+        context=row.context,
+        output=row.output,
+        tasks=tasks,
         updated_at=row.updated_at,
     )
 
@@ -101,19 +126,33 @@ def save(session: Session, before: ExecutionState, after: ExecutionState) -> Non
         old_actions = {a.id: a for a in previous.actions} if previous else {}
         for action in task.actions:
             if old_actions.get(action.id) != action:
-                _save_action(session, after, task, action, exists=action.id in old_actions,
-                             project_id=project_id)
+                _save_action(
+                    session,
+                    after,
+                    task,
+                    action,
+                    exists=action.id in old_actions,
+                    project_id=project_id,
+                )
 
 
 def _save_task(
     session: Session, execution: ExecutionState, task: TaskRun, *, exists: bool, project_id: str
 ) -> None:
     values: dict[str, Any] = dict(
-        name=task.name, type=task.type, state=str(task.state), state_info=task.state_info,
-        in_context=task.in_context, published=task.published, result=task.result,
+        name=task.name,
+        type=task.type,
+        state=str(task.state),
+        state_info=task.state_info,
+        in_context=task.in_context,
+        published=task.published,
+        result=task.result,
         runtime_context={"triggered_by": list(task.triggered_by)} if task.triggered_by else {},
-        processed=task.processed, error_handled=task.error_handled, started_at=task.started_at,
-        finished_at=task.finished_at, updated_at=task.updated_at,
+        processed=task.processed,
+        error_handled=task.error_handled,
+        started_at=task.started_at,
+        finished_at=task.finished_at,
+        updated_at=task.updated_at,
     )
     if exists:
         row = session.get(models.TaskExecution, task.id)
@@ -122,17 +161,28 @@ def _save_task(
         return
     session.add(
         models.TaskExecution(
-            id=task.id, workflow_execution_id=execution.id, root_execution_id=execution.root_id,
-            workflow_id=execution.workflow_id, workflow_name=execution.workflow_name,
-            workflow_namespace=execution.workflow_namespace, project_id=project_id,
-            created_at=task.created_at, tags=[], **values,
+            id=task.id,
+            workflow_execution_id=execution.id,
+            root_execution_id=execution.root_id,
+            workflow_id=execution.workflow_id,
+            workflow_name=execution.workflow_name,
+            workflow_namespace=execution.workflow_namespace,
+            project_id=project_id,
+            created_at=task.created_at,
+            tags=[],
+            **values,
         )
     )
 
 
 def _save_action(
-    session: Session, execution: ExecutionState, task: TaskRun, action: ActionRun, *,
-    exists: bool, project_id: str,
+    session: Session,
+    execution: ExecutionState,
+    task: TaskRun,
+    action: ActionRun,
+    *,
+    exists: bool,
+    project_id: str,
 ) -> None:
     if exists:
         row = session.get(models.ActionExecution, action.id)
@@ -143,11 +193,24 @@ def _save_action(
         return
     session.add(
         models.ActionExecution(
-            id=action.id, name=action.name, task_execution_id=task.id, task_name=task.name,
-            workflow_execution_id=execution.id, root_execution_id=execution.root_id,
-            workflow_name=execution.workflow_name, workflow_namespace=execution.workflow_namespace,
-            state=str(action.state), state_info=action.state_info, accepted=False,
-            input=action.input, output=action.output, params={}, description="", tags=None,
-            project_id=project_id, created_at=action.created_at, updated_at=action.updated_at,
+            id=action.id,
+            name=action.name,
+            task_execution_id=task.id,
+            task_name=task.name,
+            workflow_execution_id=execution.id,
+            root_execution_id=execution.root_id,
+            workflow_name=execution.workflow_name,
+            workflow_namespace=execution.workflow_namespace,
+            state=str(action.state),
+            state_info=action.state_info,
+            accepted=False,
+            input=action.input,
+            output=action.output,
+            params={},
+            description="",
+            tags=None,
+            project_id=project_id,
+            created_at=action.created_at,
+            updated_at=action.updated_at,
         )
     )

@@ -66,7 +66,9 @@ def check_input(name: str, function: ActionFunction, given: dict[str, Any]) -> N
     """Raises ActionError naming missing and unexpected input, as Mistral words it."""
     parameters = inspect.signature(function).parameters
     missing = [
-        p for p, spec in parameters.items() if spec.default is inspect.Parameter.empty and p not in given
+        p
+        for p, spec in parameters.items()
+        if spec.default is inspect.Parameter.empty and p not in given
     ]
     unexpected = [key for key in given if key not in parameters]
     if missing or unexpected:
@@ -87,4 +89,6 @@ async def run_action(name: str, action_input: dict[str, Any]) -> Any:
     except ActionError:
         raise
     except Exception as error:  # an action's own bug or environment failure
-        raise ActionError(f"The action raised an exception [action={name}, error={error}]") from error
+        raise ActionError(
+            f"The action raised an exception [action={name}, error={error}]"
+        ) from error

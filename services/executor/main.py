@@ -30,11 +30,16 @@ class ExecutorService:
     async def start(self) -> None:
         durable = jetstream.executor_consumer(self._target)
         await jetstream.ensure_consumer(
-            self._shared.jetstream, stream=jetstream.WORK_STREAM, durable=durable,
-            subject=jetstream.work_subject(self._target), ack_wait=ACK_WAIT_SECONDS,
+            self._shared.jetstream,
+            stream=jetstream.WORK_STREAM,
+            durable=durable,
+            subject=jetstream.work_subject(self._target),
+            ack_wait=ACK_WAIT_SECONDS,
         )
         self._consumer = jetstream.PullConsumer(
-            self._shared.nats, stream=jetstream.WORK_STREAM, durable=durable,
+            self._shared.nats,
+            stream=jetstream.WORK_STREAM,
+            durable=durable,
             credit=self._concurrency,
         )
         await self._consumer.start()

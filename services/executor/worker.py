@@ -99,7 +99,9 @@ class Executor:
             keepalive.cancel()
         return result
 
-    async def _report(self, work: messages_pb2.RunAction, result: messages_pb2.ActionResult) -> None:
+    async def _report(
+        self, work: messages_pb2.RunAction, result: messages_pb2.ActionResult
+    ) -> None:
         stamp = Timestamp()
         stamp.GetCurrentTime()
         event = messages_pb2.EngineEvent(

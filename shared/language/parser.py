@@ -79,10 +79,9 @@ def _document(reporter: Reporter, data: Any) -> Document | None:
 def _workbook(reporter: Reporter, data: dict[str, Any]) -> Document:
     reporter.unknown_keys(data, _WORKBOOK_KEYS, "", "workbook")
     name = reporter.string(data["name"], "name", "Workbook 'name'") or ""
-    description = data.get("description", "")
-    if not isinstance(description, str):
-        reporter.string(description, "description", "Workbook 'description'")
-        description = ""
+    description = reporter.text(
+        data.get("description", ""), "description", "Workbook 'description'"
+    )
     tags = ()
     if "tags" in data:
         tags = reporter.string_list(data["tags"], "tags", "Workbook 'tags'") or ()
@@ -102,7 +101,7 @@ def _workbook(reporter: Reporter, data: dict[str, Any]) -> Document:
         version=VERSION,
         workflows=_present(workflows),
         name=name,
-        description=description,
+        description=description or "",
         tags=tags,
     )
 

@@ -119,7 +119,9 @@ class Outgoing:
     payload: bytes
 
 
-async def publish_all(js: JetStreamContext, messages: Sequence[Outgoing], *, timeout: float = 5.0) -> None:
+async def publish_all(
+    js: JetStreamContext, messages: Sequence[Outgoing], *, timeout: float = 5.0
+) -> None:
     """Publishes messages concurrently and returns once the broker acked all of them.
 
     Raises if any publish was not acked; the caller keeps them and retries

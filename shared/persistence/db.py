@@ -45,7 +45,9 @@ class Database:
         if self.is_sqlite:
             options["connect_args"] = {"check_same_thread": False, "timeout": 30}
             if ":memory:" in self.url or self.url in ("sqlite://", "sqlite:///"):
-                raise ValueError("Levante needs a file database; in-memory SQLite is per connection")
+                raise ValueError(
+                    "Levante needs a file database; in-memory SQLite is per connection"
+                )
         else:
             options.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
         self.engine: Engine = create_engine(self.url, **options)

@@ -23,7 +23,9 @@ from levante.listing import Filter, Order
 from levante.persistence import models
 from levante.persistence.db import Database
 
-UUID_PATTERN = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+UUID_PATTERN = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
 MAX_LIMIT = 1000
 
 
@@ -169,15 +171,29 @@ class Repository:
     # -- workflows ----------------------------------------------------------
 
     def create_workflows(
-        self, workflows: list[NewWorkflow], *, namespace: str, scope: str, project_id: str,
+        self,
+        workflows: list[NewWorkflow],
+        *,
+        namespace: str,
+        scope: str,
+        project_id: str,
         now: datetime,
     ) -> list[WorkflowRecord]:
         """Stores new workflows; raises AlreadyExistsError if a name is taken."""
         rows = [
             models.WorkflowDefinition(
-                id=str(uuid.uuid4()), name=w.name, namespace=namespace, definition=w.definition,
-                checksum=w.checksum, input=w.input, interface=w.interface, tags=w.tags,
-                scope=scope, project_id=project_id, created_at=now, updated_at=None,
+                id=str(uuid.uuid4()),
+                name=w.name,
+                namespace=namespace,
+                definition=w.definition,
+                checksum=w.checksum,
+                input=w.input,
+                interface=w.interface,
+                tags=w.tags,
+                scope=scope,
+                project_id=project_id,
+                created_at=now,
+                updated_at=None,
             )
             for w in workflows
         ]
@@ -193,7 +209,12 @@ class Repository:
         return [_record(WorkflowRecord, row) for row in rows]
 
     def update_workflows(
-        self, workflows: list[NewWorkflow], *, namespace: str, scope: str, project_id: str,
+        self,
+        workflows: list[NewWorkflow],
+        *,
+        namespace: str,
+        scope: str,
+        project_id: str,
         now: datetime,
     ) -> list[WorkflowRecord]:
         """Replaces definitions of existing workflows; raises NotFoundError for a missing one."""
@@ -211,7 +232,9 @@ class Repository:
             session.flush()
             return [_record(WorkflowRecord, row) for row in updated]
 
-    def get_workflow(self, identifier: str, *, namespace: str = "", project_id: str) -> WorkflowRecord:
+    def get_workflow(
+        self, identifier: str, *, namespace: str = "", project_id: str
+    ) -> WorkflowRecord:
         """A workflow by id, or by name in `namespace`; raises NotFoundError."""
         with self.db.read() as session:
             row = self._resolve_workflow(session, identifier, namespace, project_id)
@@ -231,7 +254,9 @@ class Repository:
 
     def get_execution(self, execution_id: str) -> ExecutionRecord:
         """An execution by id; raises NotFoundError."""
-        return self._get(models.WorkflowExecution, ExecutionRecord, execution_id, "WorkflowExecution")
+        return self._get(
+            models.WorkflowExecution, ExecutionRecord, execution_id, "WorkflowExecution"
+        )
 
     def list_executions(self, query: ListQuery) -> Page[ExecutionRecord]:
         """A page of executions."""
@@ -336,8 +361,12 @@ def _condition(columns: Any, item: Filter) -> Any:
         return column.not_in(list(value))
     if item.op == "has":
         return column.contains(str(value), autoescape=True)
-    comparisons = {"lt": column < value, "lte": column <= value, "gt": column > value,
-                   "gte": column >= value}
+    comparisons = {
+        "lt": column < value,
+        "lte": column <= value,
+        "gt": column > value,
+        "gte": column >= value,
+    }
     if item.op in comparisons:
         return comparisons[item.op]
     return false()
@@ -371,6 +400,13 @@ def _after(columns: Any, order: list[Order], marker: Any) -> Any:
 
 
 __all__ = [
-    "ActionExecutionRecord", "ExecutionRecord", "ListQuery", "NewWorkflow", "Page",
-    "Repository", "TaskRecord", "WorkflowRecord", "is_uuid",
+    "ActionExecutionRecord",
+    "ExecutionRecord",
+    "ListQuery",
+    "NewWorkflow",
+    "Page",
+    "Repository",
+    "TaskRecord",
+    "WorkflowRecord",
+    "is_uuid",
 ]

@@ -18,13 +18,19 @@ from tests.support.system import LevanteProcess
 def db_upgrade(data_dir: Path, database_url: str) -> None:
     """Runs `levante db upgrade` against `database_url`."""
     env = {**os.environ, "LEVANTE_DATA_DIR": str(data_dir), "LEVANTE_DATABASE_URL": database_url}
-    subprocess.run([sys.executable, "-m", "levante.cli", "db", "upgrade"], env=env, check=True,
-                   capture_output=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "levante.cli", "db", "upgrade"],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def levante(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-            ) -> Iterator[LevanteProcess]:
+def levante(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LevanteProcess]:
     """A running `levante server` (all services, embedded nats-server)."""
     data_dir = tmp_path_factory.mktemp(f"levante-{request.param}")
     if request.param == "sqlite":

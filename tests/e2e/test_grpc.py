@@ -76,8 +76,11 @@ version: '2.0'
             current = executions.GetExecution(
                 execution_pb2.GetExecutionRequest(name=started.name), timeout=5
             )
-            return current if current.state in (common_pb2.STATE_SUCCESS,
-                                                common_pb2.STATE_ERROR) else None
+            return (
+                current
+                if current.state in (common_pb2.STATE_SUCCESS, common_pb2.STATE_ERROR)
+                else None
+            )
 
         done = eventually(finished, timeout=30, what="execution to finish")
         assert done.state == common_pb2.STATE_SUCCESS, done.state_info
@@ -91,18 +94,34 @@ def test_domain_errors_are_grpc_statuses(levante: LevanteProcess) -> None:
         workflows = workflow_pb2_grpc.WorkflowsServiceStub(channel)
         executions = execution_pb2_grpc.ExecutionsServiceStub(channel)
         cases = [
-            (lambda: workflows.GetWorkflow(
-                workflow_pb2.GetWorkflowRequest(name="workflows/nope"), timeout=5),
-             grpc.StatusCode.NOT_FOUND),
-            (lambda: workflows.CreateWorkflows(
-                workflow_pb2.CreateWorkflowsRequest(definition="version: '2.0'\nwf: [1"), timeout=5),
-             grpc.StatusCode.INVALID_ARGUMENT),
-            (lambda: executions.CreateExecution(execution_pb2.CreateExecutionRequest(
-                execution=execution_pb2.Execution(workflow_name="nope")), timeout=5),
-             grpc.StatusCode.NOT_FOUND),
-            (lambda: executions.ListExecutions(
-                execution_pb2.ListExecutionsRequest(filter="state ~ x"), timeout=5),
-             grpc.StatusCode.INVALID_ARGUMENT),
+            (
+                lambda: workflows.GetWorkflow(
+                    workflow_pb2.GetWorkflowRequest(name="workflows/nope"), timeout=5
+                ),
+                grpc.StatusCode.NOT_FOUND,
+            ),
+            (
+                lambda: workflows.CreateWorkflows(
+                    workflow_pb2.CreateWorkflowsRequest(definition="version: '2.0'\nwf: [1"),
+                    timeout=5,
+                ),
+                grpc.StatusCode.INVALID_ARGUMENT,
+            ),
+            (
+                lambda: executions.CreateExecution(
+                    execution_pb2.CreateExecutionRequest(
+                        execution=execution_pb2.Execution(workflow_name="nope")
+                    ),
+                    timeout=5,
+                ),
+                grpc.StatusCode.NOT_FOUND,
+            ),
+            (
+                lambda: executions.ListExecutions(
+                    execution_pb2.ListExecutionsRequest(filter="state ~ x"), timeout=5
+                ),
+                grpc.StatusCode.INVALID_ARGUMENT,
+            ),
         ]
         for call, code in cases:
             try:

@@ -36,8 +36,11 @@ version: '2.0'
 """)
     execution = client.executions.create(name)
     # Stop while `slow` runs: the executor finishes it and reports before exiting.
-    eventually(lambda: client.tasks.list(workflow_execution_id=execution.id), timeout=10,
-               what="the first task to start")
+    eventually(
+        lambda: client.tasks.list(workflow_execution_id=execution.id),
+        timeout=10,
+        what="the first task to start",
+    )
     assert system.stop(sig=signal.SIGTERM) == 0
     wait_gone(brokers)
 

@@ -21,7 +21,9 @@ def cli(levante: LevanteProcess, *args: str) -> str:
     """Runs one `mistral` command; fails the test with its stderr if it fails."""
     done = subprocess.run(
         [MISTRAL, "--os-mistral-url", levante.url, *args],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
         env={"PATH": "/usr/bin:/bin", "HOME": str(levante.data_dir)},
     )
     assert done.returncode == 0, f"mistral {' '.join(args)} failed:\n{done.stderr}"
@@ -81,7 +83,10 @@ def test_cli_walkthrough(levante: LevanteProcess, workflow_file: tuple[str, Path
 
     tasks = cli_json(levante, "task-list", execution_id)
     assert sorted((t["Name"], t["State"]) for t in tasks) == [
-        ("first", "SUCCESS"), ("second", "SUCCESS"), ("third", "SUCCESS")]
+        ("first", "SUCCESS"),
+        ("second", "SUCCESS"),
+        ("third", "SUCCESS"),
+    ]
     task_ids = {t["ID"] for t in tasks}
     actions = [a for a in cli_json(levante, "action-execution-list") if a["Task ID"] in task_ids]
     assert sorted(a["Name"] for a in actions) == ["std.echo", "std.echo", "std.noop"]

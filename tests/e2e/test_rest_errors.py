@@ -31,14 +31,17 @@ def test_duplicate_workflow_is_a_conflict(levante: LevanteProcess) -> None:
     assert post_text(f"{levante.url}/workflows", text)[0] == 201
     status, body = post_text(f"{levante.url}/workflows", text)
     assert status == 409
-    assert f"Duplicate entry for WorkflowDefinition" in body["faultstring"]
+    assert "Duplicate entry for WorkflowDefinition" in body["faultstring"]
 
 
 def test_malformed_json_body(levante: LevanteProcess) -> None:
     status, body = request("POST", f"{levante.url}/executions", body=b"{not json")
     assert status == 400
-    assert body == {"faultcode": "Client", "faultstring": "Request is not in valid JSON format",
-                    "debuginfo": None}
+    assert body == {
+        "faultcode": "Client",
+        "faultstring": "Request is not in valid JSON format",
+        "debuginfo": None,
+    }
 
 
 def test_input_that_is_not_an_object(levante: LevanteProcess) -> None:
@@ -71,7 +74,8 @@ def test_unknown_resources_are_404_with_json(levante: LevanteProcess) -> None:
 
 def test_list_paging_fields_and_bad_parameters(levante: LevanteProcess) -> None:
     for index in range(3):
-        text = f"version: '2.0'\npage_{index}_{uuid.uuid4().hex[:6]}:\n  tasks:\n    t:\n      action: std.noop\n"
+        name = f"page_{index}_{uuid.uuid4().hex[:6]}"
+        text = f"version: '2.0'\n{name}:\n  tasks:\n    t:\n      action: std.noop\n"
         assert post_text(f"{levante.url}/workflows", text)[0] == 201
     status, body = request("GET", f"{levante.url}/workflows?limit=2&fields=name")
     assert status == 200
@@ -84,7 +88,9 @@ def test_list_paging_fields_and_bad_parameters(levante: LevanteProcess) -> None:
     assert {w["id"] for w in following["workflows"]}.isdisjoint(w["id"] for w in body["workflows"])
 
     assert request("GET", f"{levante.url}/workflows?limit=0") == (
-        400, {"faultcode": "Client", "faultstring": "Limit must be positive.", "debuginfo": None})
+        400,
+        {"faultcode": "Client", "faultstring": "Limit must be positive.", "debuginfo": None},
+    )
     assert request("GET", f"{levante.url}/workflows?sort_dirs=sideways")[0] == 400
     status, body = request("GET", f"{levante.url}/workflows?fields=nosuch")
     assert status == 400 and "Some fields do not exist  [nosuch]" in body["faultstring"]

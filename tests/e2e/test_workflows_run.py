@@ -91,8 +91,11 @@ def test_three_task_workflow_reaches_success_with_output(mistral) -> None:
     triggered = json.loads(tasks["shout"].runtime_context)["triggered_by"]
     assert triggered == [{"task_id": tasks["greet"].id, "event": "on-success"}]
 
-    actions = [a for a in mistral.action_executions.list() if a.task_execution_id in
-               {t.id for t in tasks.values()}]
+    actions = [
+        a
+        for a in mistral.action_executions.list()
+        if a.task_execution_id in {t.id for t in tasks.values()}
+    ]
     assert sorted(a.name for a in actions) == ["std.echo", "std.echo", "std.noop"]
     assert all(a.state == "SUCCESS" and a.accepted for a in actions)
 
@@ -164,12 +167,15 @@ def test_unknown_workflow_and_bad_input_are_client_errors(mistral) -> None:
         mistral.executions.create("no_such_workflow_at_all")
     except APIException as error:
         assert error.error_code == 404
-        assert "Workflow not found [workflow_identifier=no_such_workflow_at_all" in error.error_message
+        assert (
+            "Workflow not found [workflow_identifier=no_such_workflow_at_all" in error.error_message
+        )
     else:
         raise AssertionError("expected a 404")
     name = _unique("needs_input")
-    mistral.workflows.create(f"version: '2.0'\n{name}:\n  input: [x]\n  tasks:\n    t:\n"
-                             "      action: std.noop\n")
+    mistral.workflows.create(
+        f"version: '2.0'\n{name}:\n  input: [x]\n  tasks:\n    t:\n      action: std.noop\n"
+    )
     try:
         mistral.executions.create(name, workflow_input={"y": 1})
     except APIException as error:

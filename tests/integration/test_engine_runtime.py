@@ -35,11 +35,20 @@ parallel:
 def _store_workflow(db: Database, text: str) -> None:
     spec = language.parse(text).workflows[0]
     Repository(db).create_workflows(
-        [NewWorkflow(name=spec.name, definition=text,
-                     checksum=hashlib.md5(text.encode()).hexdigest(),
-                     input=language.render_input(spec), interface=language.interface(spec),
-                     tags=[])],
-        namespace="", scope="private", project_id="p", now=datetime(2026, 1, 1),
+        [
+            NewWorkflow(
+                name=spec.name,
+                definition=text,
+                checksum=hashlib.md5(text.encode()).hexdigest(),
+                input=language.render_input(spec),
+                interface=language.interface(spec),
+                tags=[],
+            )
+        ],
+        namespace="",
+        scope="private",
+        project_id="p",
+        now=datetime(2026, 1, 1),
     )
 
 
@@ -54,9 +63,12 @@ def _result_event(execution_id: str, command: messages_pb2.RunAction) -> message
         task_execution_id=command.task_execution_id,
         result_json=json.dumps(json.loads(command.input_json)["output"]).encode(),
     )
-    return messages_pb2.EngineEvent(event_id=f"e-{command.action_execution_id}",
-                                    execution_id=execution_id, root_execution_id=execution_id,
-                                    action_result=result)
+    return messages_pb2.EngineEvent(
+        event_id=f"e-{command.action_execution_id}",
+        execution_id=execution_id,
+        root_execution_id=execution_id,
+        action_result=result,
+    )
 
 
 def _start(db: Database) -> tuple[str, list[messages_pb2.RunAction]]:
@@ -79,7 +91,12 @@ def test_concurrent_completions_finish_the_execution_exactly_once(database: Data
         barrier = threading.Barrier(2)
         errors: list[BaseException] = []
 
-        def apply(command: messages_pb2.RunAction) -> None:
+        def apply(
+            command: messages_pb2.RunAction,
+            barrier: threading.Barrier = barrier,
+            execution_id: str = execution_id,
+            errors: list[BaseException] = errors,
+        ) -> None:
             runtime = _runtime(database)
             barrier.wait()
             try:
@@ -110,7 +127,8 @@ def test_applying_an_event_twice_is_harmless(database: Database) -> None:
     with database.read() as session:
         tasks = session.scalars(
             select(models.TaskExecution).where(
-                models.TaskExecution.workflow_execution_id == execution_id)
+                models.TaskExecution.workflow_execution_id == execution_id
+            )
         ).all()
         assert sorted((t.name, t.state) for t in tasks) == [("a", "SUCCESS"), ("b", "RUNNING")]
         outbox = session.scalar(select(func.count()).select_from(models.OutboxMessage))

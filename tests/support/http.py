@@ -8,11 +8,13 @@ import urllib.request
 from typing import Any
 
 
-def request(method: str, url: str, *, body: bytes | None = None,
-            content_type: str = "application/json") -> tuple[int, Any]:
+def request(
+    method: str, url: str, *, body: bytes | None = None, content_type: str = "application/json"
+) -> tuple[int, Any]:
     """Sends a request; returns (status, decoded JSON body or None)."""
-    message = urllib.request.Request(url, data=body, method=method,
-                                     headers={"Content-Type": content_type})
+    message = urllib.request.Request(
+        url, data=body, method=method, headers={"Content-Type": content_type}
+    )
     try:
         with urllib.request.urlopen(message, timeout=30) as response:
             status, raw = response.status, response.read()

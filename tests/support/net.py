@@ -17,8 +17,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def eventually(probe: Callable[[], T | None], *, timeout: float = 30.0, interval: float = 0.05,
-               what: str = "condition") -> T:
+def eventually(
+    probe: Callable[[], T | None],
+    *,
+    timeout: float = 30.0,
+    interval: float = 0.05,
+    what: str = "condition",
+) -> T:
     """Polls `probe` until it returns a truthy value; fails after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     last: T | None = None

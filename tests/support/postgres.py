@@ -53,7 +53,17 @@ def postgres_server() -> Iterator[str]:
     )
     run(str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "levante", "--no-sync")
     options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
-    run(str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "start")
+    run(
+        str(bindir / "pg_ctl"),
+        "-D",
+        str(data),
+        "-o",
+        options,
+        "-l",
+        str(root / "log"),
+        "-w",
+        "start",
+    )
     try:
         yield f"postgresql://levante@127.0.0.1:{port}/postgres"
     finally:

@@ -16,8 +16,14 @@ from tests.support.net import eventually, free_port
 class LevanteProcess:
     """`levante server` with its own data dir, ports, and (optionally) database URL."""
 
-    def __init__(self, data_dir: Path, *, database_url: str | None = None,
-                 services: str | None = None, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        database_url: str | None = None,
+        services: str | None = None,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         self.data_dir = data_dir
         self.rest_port = free_port()
         self.grpc_port = free_port()
@@ -78,10 +84,12 @@ class LevanteProcess:
             process.send_signal(sig)
             try:
                 return process.wait(timeout)
-            except subprocess.TimeoutExpired:
+            except subprocess.TimeoutExpired as error:
                 process.kill()
                 process.wait()
-                raise AssertionError(f"levante server did not stop in {timeout}s:\n{self.log()}")
+                raise AssertionError(
+                    f"levante server did not stop in {timeout}s:\n{self.log()}"
+                ) from error
         return process.returncode
 
     def log(self) -> str:
@@ -99,7 +107,11 @@ def nats_children(data_dir: Path) -> list[int]:
             cmdline = (proc / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if cmdline and cmdline[0].endswith(b"nats-server") and str(data_dir).encode() in b" ".join(cmdline):
+        if (
+            cmdline
+            and cmdline[0].endswith(b"nats-server")
+            and str(data_dir).encode() in b" ".join(cmdline)
+        ):
             found.append(int(proc.name))
     return found
 

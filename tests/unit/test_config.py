@@ -12,18 +12,26 @@ from levante.errors import InputError
 
 def test_defaults(tmp_path: Path) -> None:
     settings = Settings.from_env({"LEVANTE_DATA_DIR": str(tmp_path)})
-    assert (settings.rest_port, settings.grpc_port, settings.bind_host) == (8989, 50051, "127.0.0.1")
+    assert (settings.rest_port, settings.grpc_port, settings.bind_host) == (
+        8989,
+        50051,
+        "127.0.0.1",
+    )
     assert settings.effective_database_url == f"sqlite:///{tmp_path / 'levante.db'}"
     assert settings.effective_engine_address == "127.0.0.1:50051"
     assert settings.nats_url is None
 
 
 def test_overrides(tmp_path: Path) -> None:
-    settings = Settings.from_env({
-        "LEVANTE_DATA_DIR": str(tmp_path), "LEVANTE_REST_PORT": "9000",
-        "LEVANTE_GRPC_PORT": "9001", "LEVANTE_NATS_URL": "nats://n:4222",
-        "LEVANTE_DATABASE_URL": "postgresql://u@h/db",
-    })
+    settings = Settings.from_env(
+        {
+            "LEVANTE_DATA_DIR": str(tmp_path),
+            "LEVANTE_REST_PORT": "9000",
+            "LEVANTE_GRPC_PORT": "9001",
+            "LEVANTE_NATS_URL": "nats://n:4222",
+            "LEVANTE_DATABASE_URL": "postgresql://u@h/db",
+        }
+    )
     assert (settings.rest_port, settings.grpc_port) == (9000, 9001)
     assert settings.effective_database_url == "postgresql://u@h/db"
     assert settings.effective_engine_address == "127.0.0.1:9001"

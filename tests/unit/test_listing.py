@@ -15,8 +15,10 @@ FILTERS = [
     ("task_execution_id = null", (Filter("task_execution_id", "eq", None),)),
     ('state IN ("ERROR", "CANCELLED")', (Filter("state", "in", ("ERROR", "CANCELLED")),)),
     ('name NOT IN ("a")', (Filter("name", "nin", ("a",)),)),
-    ('state != "SUCCESS" AND name = "x y"',
-     (Filter("state", "neq", "SUCCESS"), Filter("name", "eq", "x y"))),
+    (
+        'state != "SUCCESS" AND name = "x y"',
+        (Filter("state", "neq", "SUCCESS"), Filter("name", "eq", "x y")),
+    ),
     ("", ()),
 ]
 
@@ -40,6 +42,8 @@ def test_bad_filters_name_the_term(text: str) -> None:
 def test_order() -> None:
     assert parse_order("created_at desc, id") == (Order("created_at", True), Order("id"))
     assert parse_order(format_order((Order("name"), Order("id", True)))) == (
-        Order("name"), Order("id", True))
+        Order("name"),
+        Order("id", True),
+    )
     with pytest.raises(InputError, match="Invalid order_by term"):
         parse_order("created_at sideways")

@@ -20,26 +20,40 @@ def test_defaults() -> None:
 
 def test_filters_sorting_and_nulls() -> None:
     params = ListParams(
-        {"state": "in:ERROR,CANCELLED", "name": "has:wf", "tags": "x", "sort_keys": "name,created_at",
-         "sort_dirs": "desc", "nulls": "root_execution_id", "unknown_param": "ignored"},
+        {
+            "state": "in:ERROR,CANCELLED",
+            "name": "has:wf",
+            "tags": "x",
+            "sort_keys": "name,created_at",
+            "sort_dirs": "desc",
+            "nulls": "root_execution_id",
+            "unknown_param": "ignored",
+        },
         columns=COLUMNS,
     )
     assert params.order == (Order("name", True), Order("created_at", False))
     assert set(params.filters) == {
-        Filter("state", "in", ("ERROR", "CANCELLED")), Filter("name", "has", "wf"),
-        Filter("tags", "eq", "x"), Filter("root_execution_id", "eq", None),
+        Filter("state", "in", ("ERROR", "CANCELLED")),
+        Filter("name", "has", "wf"),
+        Filter("tags", "eq", "x"),
+        Filter("root_execution_id", "eq", None),
     }
 
 
-@pytest.mark.parametrize(("query", "message"), [
-    ({"limit": "0"}, "Limit must be positive."),
-    ({"limit": "-3"}, "Limit must be positive."),
-    ({"sort_dirs": "up"}, "Unknown sort direction, must be 'desc' or 'asc'."),
-    ({"sort_keys": "name", "sort_dirs": "asc,desc"},
-     "Length of sort_keys must be equal or greater than sort_dirs."),
-    ({"sort_keys": "nosuch"}, "Sort key supplied is invalid: nosuch"),
-    ({"fields": "name,nosuch"}, "Some fields do not exist  [nosuch], please choose from [id, "),
-])
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"limit": "0"}, "Limit must be positive."),
+        ({"limit": "-3"}, "Limit must be positive."),
+        ({"sort_dirs": "up"}, "Unknown sort direction, must be 'desc' or 'asc'."),
+        (
+            {"sort_keys": "name", "sort_dirs": "asc,desc"},
+            "Length of sort_keys must be equal or greater than sort_dirs.",
+        ),
+        ({"sort_keys": "nosuch"}, "Sort key supplied is invalid: nosuch"),
+        ({"fields": "name,nosuch"}, "Some fields do not exist  [nosuch], please choose from [id, "),
+    ],
+)
 def test_bad_parameters(query: dict[str, str], message: str) -> None:
     with pytest.raises(InputError) as raised:
         ListParams(query, columns=COLUMNS)
@@ -56,18 +70,27 @@ def test_next_link_only_when_the_page_is_full() -> None:
     assert params.next_link("http://h/v2", "tasks", items[:1]) is None
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    (None, {}), ("", {}), ('{"a": 1}', {"a": 1}), ({"a": 1}, {"a": 1}),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, {}),
+        ("", {}),
+        ('{"a": 1}', {"a": 1}),
+        ({"a": 1}, {"a": 1}),
+    ],
+)
 def test_json_object_accepts_text_or_object(value, expected) -> None:
     assert json_object(value, "input") == expected
 
 
-@pytest.mark.parametrize(("value", "message"), [
-    ("1", "JsonType field value must be a dictionary [actual=1]"),
-    ("[1]", "JsonType field value must be a dictionary [actual=[1]]"),
-    ("{bad", "Invalid input for field/attribute input. Value: '{bad'."),
-])
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("1", "JsonType field value must be a dictionary [actual=1]"),
+        ("[1]", "JsonType field value must be a dictionary [actual=[1]]"),
+        ("{bad", "Invalid input for field/attribute input. Value: '{bad'."),
+    ],
+)
 def test_json_object_rejects_the_rest(value, message) -> None:
     with pytest.raises(InputError) as raised:
         json_object(value, "input")

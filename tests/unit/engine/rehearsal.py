@@ -29,21 +29,35 @@ def _default_result(command: RunAction) -> dict[str, Any]:
         return {"result": command.input.get("output")}
     if command.action_name == "std.fail":
         data = command.input.get("error_data")
-        return {"error": str(data) if data is not None else "Fail action expected exception.",
-                "data": data}
+        return {
+            "error": str(data) if data is not None else "Fail action expected exception.",
+            "data": data,
+        }
     return {"result": None}
 
 
-def rehearse(definition: str, *, workflow_input: dict[str, Any] | None = None,
-             results: dict[str, Any] | None = None, max_steps: int = 1000) -> Rehearsal:
+def rehearse(
+    definition: str,
+    *,
+    workflow_input: dict[str, Any] | None = None,
+    results: dict[str, Any] | None = None,
+    max_steps: int = 1000,
+) -> Rehearsal:
     """Runs the workflow to completion; `results` maps task name -> {result} | {error, data}."""
     spec = parse(definition).workflows[0]
     declared = {p.name: p.default for p in spec.input if p.has_default}
     counter = itertools.count(1)
     state = ExecutionState(
-        id="ex-1", root_id="ex-1", workflow_id="wf-1", workflow_name=spec.name,
-        workflow_namespace="", spec=spec, state=State.IDLE,
-        input={**declared, **(workflow_input or {})}, params={"env": {}}, created_at=START,
+        id="ex-1",
+        root_id="ex-1",
+        workflow_id="wf-1",
+        workflow_name=spec.name,
+        workflow_namespace="",
+        spec=spec,
+        state=State.IDLE,
+        input={**declared, **(workflow_input or {})},
+        params={"env": {}},
+        created_at=START,
     )
     new_id = lambda: f"id-{next(counter)}"  # noqa: E731
     clock = (START + timedelta(seconds=i) for i in itertools.count())
@@ -61,12 +75,17 @@ def rehearse(definition: str, *, workflow_input: dict[str, Any] | None = None,
         replay.order.append(task.name)
         scripted = (results or {}).get(task.name) or _default_result(command)
         if "error" in scripted:
-            event = ActionCompleted(action_id=command.action_id, task_id=command.task_id,
-                                    failed=True, result=scripted.get("data"),
-                                    error=scripted["error"])
+            event = ActionCompleted(
+                action_id=command.action_id,
+                task_id=command.task_id,
+                failed=True,
+                result=scripted.get("data"),
+                error=scripted["error"],
+            )
         else:
-            event = ActionCompleted(action_id=command.action_id, task_id=command.task_id,
-                                    result=scripted["result"])
+            event = ActionCompleted(
+                action_id=command.action_id, task_id=command.task_id, result=scripted["result"]
+            )
         outcome = step(replay.state, event, now=next(clock), new_id=new_id)
         replay.state = outcome.state
         pending.extend(outcome.commands)

@@ -18,8 +18,9 @@ CASES = yaml.safe_load((Path(__file__).parent / "cases.yaml").read_text())
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_rehearsal(case: dict) -> None:
-    replay = rehearse(case["workflow"], workflow_input=case.get("input"),
-                      results=case.get("results"))
+    replay = rehearse(
+        case["workflow"], workflow_input=case.get("input"), results=case.get("results")
+    )
     expect = case["expect"]
     final = replay.state
     assert final.state == State(expect["state"]), final.state_info
@@ -56,9 +57,12 @@ wf:
 def test_a_redelivered_result_changes_nothing() -> None:
     replay = rehearse(DEFINITION)
     first = replay.commands[0]
-    again = step(replay.state, ActionCompleted(action_id=first.action_id, task_id=first.task_id,
-                                               result="late duplicate"),
-                 now=datetime(2030, 1, 1), new_id=lambda: "never-used")
+    again = step(
+        replay.state,
+        ActionCompleted(action_id=first.action_id, task_id=first.task_id, result="late duplicate"),
+        now=datetime(2030, 1, 1),
+        new_id=lambda: "never-used",
+    )
     assert again.state is replay.state
     assert again.commands == ()
 
@@ -70,7 +74,8 @@ def test_a_repeated_start_changes_nothing() -> None:
 
 
 def test_commands_carry_evaluated_input_and_routing() -> None:
-    replay = rehearse("""\
+    replay = rehearse(
+        """\
 version: '2.0'
 wf:
   input: [who]
@@ -81,7 +86,9 @@ wf:
         output: hi <% $.who %>
       target: gpu-nodes
       safe-rerun: true
-""", workflow_input={"who": "you"})
+""",
+        workflow_input={"who": "you"},
+    )
     [command] = replay.commands
     assert command.input == {"output": "hi you"}
     assert command.target == "gpu-nodes" and command.safe_rerun is True
