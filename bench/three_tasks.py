@@ -36,7 +36,7 @@ version: '2.0'
       action: std.noop
       on-success: three
     three:
-      action: std.echo output=done
+      action: std.echo output="done"
 """
 
 
