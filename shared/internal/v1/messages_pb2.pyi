@@ -9,7 +9,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class RunAction(_message.Message):
-    __slots__ = ("command_id", "action_execution_id", "task_execution_id", "execution_id", "root_execution_id", "action_name", "input_json", "target", "safe_rerun", "request_time")
+    __slots__ = ("command_id", "action_execution_id", "task_execution_id", "execution_id", "root_execution_id", "action_name", "input_json", "target", "safe_rerun", "request_time", "workflow_name", "workflow_namespace", "task_name", "project_id", "custom_context_json")
     COMMAND_ID_FIELD_NUMBER: _ClassVar[int]
     ACTION_EXECUTION_ID_FIELD_NUMBER: _ClassVar[int]
     TASK_EXECUTION_ID_FIELD_NUMBER: _ClassVar[int]
@@ -20,6 +20,11 @@ class RunAction(_message.Message):
     TARGET_FIELD_NUMBER: _ClassVar[int]
     SAFE_RERUN_FIELD_NUMBER: _ClassVar[int]
     REQUEST_TIME_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
+    WORKFLOW_NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    TASK_NAME_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOM_CONTEXT_JSON_FIELD_NUMBER: _ClassVar[int]
     command_id: str
     action_execution_id: str
     task_execution_id: str
@@ -30,7 +35,16 @@ class RunAction(_message.Message):
     target: str
     safe_rerun: bool
     request_time: _timestamp_pb2.Timestamp
-    def __init__(self, command_id: _Optional[str] = ..., action_execution_id: _Optional[str] = ..., task_execution_id: _Optional[str] = ..., execution_id: _Optional[str] = ..., root_execution_id: _Optional[str] = ..., action_name: _Optional[str] = ..., input_json: _Optional[bytes] = ..., target: _Optional[str] = ..., safe_rerun: _Optional[bool] = ..., request_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    workflow_name: str
+    workflow_namespace: str
+    task_name: str
+    project_id: str
+    custom_context_json: bytes
+    def __init__(self, command_id: _Optional[str] = ..., action_execution_id: _Optional[str] = ..., task_execution_id: _Optional[str] = ..., execution_id: _Optional[str] = ..., root_execution_id: _Optional[str] = ..., action_name: _Optional[str] = ..., input_json: _Optional[bytes] = ..., target: _Optional[str] = ..., safe_rerun: _Optional[bool] = ..., request_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., workflow_name: _Optional[str] = ..., workflow_namespace: _Optional[str] = ..., task_name: _Optional[str] = ..., project_id: _Optional[str] = ..., custom_context_json: _Optional[bytes] = ...) -> None: ...
+
+class ActionPending(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
 
 class ActionFailure(_message.Message):
     __slots__ = ("message", "data_json")
@@ -41,18 +55,20 @@ class ActionFailure(_message.Message):
     def __init__(self, message: _Optional[str] = ..., data_json: _Optional[bytes] = ...) -> None: ...
 
 class ActionResult(_message.Message):
-    __slots__ = ("action_execution_id", "task_execution_id", "result_json", "failure", "executor")
+    __slots__ = ("action_execution_id", "task_execution_id", "result_json", "failure", "pending", "executor")
     ACTION_EXECUTION_ID_FIELD_NUMBER: _ClassVar[int]
     TASK_EXECUTION_ID_FIELD_NUMBER: _ClassVar[int]
     RESULT_JSON_FIELD_NUMBER: _ClassVar[int]
     FAILURE_FIELD_NUMBER: _ClassVar[int]
+    PENDING_FIELD_NUMBER: _ClassVar[int]
     EXECUTOR_FIELD_NUMBER: _ClassVar[int]
     action_execution_id: str
     task_execution_id: str
     result_json: bytes
     failure: ActionFailure
+    pending: ActionPending
     executor: str
-    def __init__(self, action_execution_id: _Optional[str] = ..., task_execution_id: _Optional[str] = ..., result_json: _Optional[bytes] = ..., failure: _Optional[_Union[ActionFailure, _Mapping]] = ..., executor: _Optional[str] = ...) -> None: ...
+    def __init__(self, action_execution_id: _Optional[str] = ..., task_execution_id: _Optional[str] = ..., result_json: _Optional[bytes] = ..., failure: _Optional[_Union[ActionFailure, _Mapping]] = ..., pending: _Optional[_Union[ActionPending, _Mapping]] = ..., executor: _Optional[str] = ...) -> None: ...
 
 class EngineEvent(_message.Message):
     __slots__ = ("event_id", "event_time", "execution_id", "root_execution_id", "action_result")
