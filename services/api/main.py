@@ -49,7 +49,7 @@ class ApiService:
         self.workflows = WorkflowsServicer(repository)
         self.executions = ExecutionsServicer(repository, engine)
         self.tasks = TasksServicer(repository)
-        self.action_executions = ActionExecutionsServicer(repository)
+        self.action_executions = ActionExecutionsServicer(repository, engine)
         server = shared.grpc_server
         workflow_pb2_grpc.add_WorkflowsServiceServicer_to_server(self.workflows, server)
         execution_pb2_grpc.add_ExecutionsServiceServicer_to_server(self.executions, server)

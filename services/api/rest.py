@@ -183,7 +183,9 @@ class MistralRestFace:
             route("GET", f"/v2/tasks/{{id}}{suffix}", self.get_task)
             route("GET", f"/v2/tasks/{{id}}/action_executions{suffix}", self.list_task_actions)
             route("GET", f"/v2/action_executions{suffix}", self.list_action_executions)
+            route("POST", f"/v2/action_executions{suffix}", self.create_action_execution)
             route("GET", f"/v2/action_executions/{{id}}{suffix}", self.get_action_execution)
+            route("PUT", f"/v2/action_executions/{{id}}{suffix}", self.update_action_execution)
         return app
 
     # -- root ---------------------------------------------------------------
@@ -356,6 +358,54 @@ class MistralRestFace:
         return await self.list_action_executions(
             request, parent=f"tasks/{request.match_info['id']}"
         )
+
+    async def create_action_execution(self, request: web.Request) -> web.Response:
+        body = await _json_body(request)
+        name = body.get("name")
+        if not name or not isinstance(name, str):
+            raise errors.InputError("Action name must be provided [name is missing]")
+        params = mistral.json_object(body.get("params"), "params")
+        action = action_execution_pb2.ActionExecution(
+            action_name=name,
+            description=str(body.get("description") or ""),
+            workflow_namespace=str(body.get("workflow_namespace") or ""),
+        )
+        action.input.update(mistral.json_object(body.get("input"), "input"))
+        save_result = bool(params.get("save_result"))
+        created = await self.action_executions.CreateActionExecution(
+            action_execution_pb2.CreateActionExecutionRequest(
+                action_execution=action,
+                save_result=save_result,
+                run_sync=bool(params.get("run_sync")),
+                target=str(params.get("target") or ""),
+                timeout_seconds=float(params.get("timeout") or 0),
+            ),
+            None,
+        )
+        answer = mistral.action_execution(created)
+        if not save_result:  # nothing stored: Mistral answers with nulls
+            answer.update(id=None, description=None, project_id=None, accepted=None,
+                          created_at=None, updated_at=None, task_name=None)
+        return _json(answer, status=201)
+
+    async def update_action_execution(self, request: web.Request) -> web.Response:
+        body = await _json_body(request)
+        state = body.get("state")
+        allowed = ["SUCCESS", "ERROR", "CANCELLED", "PAUSED", "RUNNING"]
+        if state not in allowed:
+            raise errors.InputError(f"Error. Expected one of {allowed}, actual: {state or 'Unset'}")
+        action = action_execution_pb2.ActionExecution(
+            name=f"actionExecutions/{request.match_info['id']}",
+            state=convert.state_to_proto(state),
+        )
+        paths = ["state"]
+        if "output" in body:
+            action.output.update({"result": mistral.json_object(body["output"], "output")})
+            paths.append("output")
+        update = action_execution_pb2.UpdateActionExecutionRequest(action_execution=action)
+        update.update_mask.paths.extend(paths)
+        updated = await self.action_executions.UpdateActionExecution(update, None)
+        return _json(mistral.action_execution(updated))
 
     async def get_action_execution(self, request: web.Request) -> web.Response:
         action = await self.action_executions.GetActionExecution(

@@ -247,8 +247,76 @@ class TasksServicer(task_pb2_grpc.TasksServiceServicer):
 class ActionExecutionsServicer(action_execution_pb2_grpc.ActionExecutionsServiceServicer):
     """levante.v2.ActionExecutionsService."""
 
-    def __init__(self, repository: Repository) -> None:
+    def __init__(
+        self, repository: Repository, engine: engine_pb2_grpc.EngineServiceStub, *,
+        poll_seconds: float = 0.01,
+    ) -> None:
         self._repo = repository
+        self._engine = engine
+        self._poll = poll_seconds
+
+    async def CreateActionExecution(
+        self, request: Any, context: Any
+    ) -> action_execution_pb2.ActionExecution:
+        action = request.action_execution
+        params = {"save_result": request.save_result, "run_sync": request.run_sync}
+        if request.target:
+            params["target"] = request.target
+        start = engine_pb2.StartActionRequest(
+            action_name=action.action_name,
+            input_json=json.dumps(convert.plain(action.input)),
+            target=request.target,
+            description=action.description,
+            project_id=DEFAULT_PROJECT,
+            namespace=action.workflow_namespace,
+            params_json=json.dumps(params),
+        )
+        try:
+            started = await self._engine.StartAction(start, timeout=60)
+        except grpc.aio.AioRpcError as error:
+            raise error_from_rpc(error) from None
+        action_id = started.action_execution_id
+        if request.save_result and not request.run_sync:
+            record = await asyncio.to_thread(self._repo.get_action_execution, action_id)
+            return convert.action_execution_to_proto(record)
+        record = await self._wait_until_done(action_id, request.timeout_seconds or 60.0)
+        if request.save_result:
+            return convert.action_execution_to_proto(record)
+        # Not saved: answer with the result, keep nothing (Mistral's `id: null`).
+        await asyncio.to_thread(self._repo.delete_action_execution, action_id)
+        answer = convert.action_execution_to_proto(record)
+        for name in ("name", "id", "project_id", "create_time", "update_time"):
+            answer.ClearField(name)
+        return answer
+
+    async def _wait_until_done(self, action_id: str, timeout: float) -> Any:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            record = await asyncio.to_thread(self._repo.get_action_execution, action_id)
+            if record.state != "RUNNING" or asyncio.get_running_loop().time() > deadline:
+                return record
+            await asyncio.sleep(self._poll)
+
+    async def UpdateActionExecution(
+        self, request: Any, context: Any
+    ) -> action_execution_pb2.ActionExecution:
+        action = request.action_execution
+        paths = set(request.update_mask.paths) or {"state", "output"}
+        if not paths <= {"state", "output"} or "state" not in paths:
+            raise InputError("Only `state` (with `output`) of an action execution can be updated")
+        action_id = _id_of(action.name or action.id, "actionExecutions")
+        output = convert.plain(action.output).get("result") if "output" in paths else None
+        complete = engine_pb2.CompleteActionRequest(
+            action_execution_id=action_id,
+            state=convert.state_from_proto(action.state),
+            output_json=json.dumps(output),
+        )
+        try:
+            await self._engine.CompleteAction(complete, timeout=60)
+        except grpc.aio.AioRpcError as error:
+            raise error_from_rpc(error) from None
+        record = await asyncio.to_thread(self._repo.get_action_execution, action_id)
+        return convert.action_execution_to_proto(record)
 
     async def GetActionExecution(
         self, request: Any, context: Any

@@ -154,6 +154,10 @@ class _Run:
                 input=action_input,
                 target=spec.target,
                 safe_rerun=spec.safe_rerun,
+                workflow_name=self.state.workflow_name,
+                workflow_namespace=self.state.workflow_namespace,
+                task_name=spec.name,
+                project_id=self.state.project_id,
             )
         )
 

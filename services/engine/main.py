@@ -31,6 +31,18 @@ class EngineServicer(engine_pb2_grpc.EngineServiceServicer):
         execution_id = await self._runtime.start_execution(request)
         return engine_pb2.StartExecutionResponse(execution_id=execution_id)
 
+    async def StartAction(
+        self, request: engine_pb2.StartActionRequest, context: grpc.aio.ServicerContext
+    ) -> engine_pb2.StartActionResponse:
+        action_id = await self._runtime.start_action(request)
+        return engine_pb2.StartActionResponse(action_execution_id=action_id)
+
+    async def CompleteAction(
+        self, request: engine_pb2.CompleteActionRequest, context: grpc.aio.ServicerContext
+    ) -> engine_pb2.CompleteActionResponse:
+        state = await self._runtime.complete_action(request)
+        return engine_pb2.CompleteActionResponse(state=state)
+
 
 class EngineService:
     """Consumes engine events, serves StartExecution, relays the outbox."""

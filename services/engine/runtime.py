@@ -23,6 +23,7 @@ from nats.aio.msg import Msg
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from levante.engine import actions as direct_actions
 from levante.engine import store
 from levante.engine.machine import step
 from levante.engine.state import (
@@ -157,19 +158,86 @@ class EngineRuntime:
             await self._relay.publish(outgoing)
 
     def _apply_events(self, root_id: str, events: list[messages_pb2.EngineEvent]) -> list[Outgoing]:
-        by_execution: dict[str, list[Event]] = defaultdict(list)
+        pairs = []
         for event in events:
             machine_event = _machine_event(event)
             if machine_event is not None:
-                by_execution[event.execution_id].append(machine_event)
+                pairs.append((event.execution_id, machine_event))
+        return self._apply_in_tree(root_id, pairs)
+
+    def _apply_in_tree(self, root_id: str, pairs: list[tuple[str, Event]]) -> list[Outgoing]:
+        """Applies (execution id, event) pairs of one tree in one locked transaction.
+
+        An empty execution id marks a direct action run (no workflow).
+        """
+        by_execution: dict[str, list[Event]] = defaultdict(list)
+        for execution_id, event in pairs:
+            by_execution[execution_id].append(event)
         outgoing: list[Outgoing] = []
         with self._db.write() as session:
             store.lock_root(session, root_id)
             delete_from_outbox(session, self._relay.take_published())
             now = self._clock()
             for execution_id, machine_events in by_execution.items():
+                if not execution_id:
+                    for event in machine_events:
+                        if isinstance(event, ActionCompleted):
+                            direct_actions.complete_direct(session, event, now)
+                    continue
                 outgoing += self._apply(session, execution_id, machine_events, now).outgoing
         return outgoing
+
+    # -- actions ------------------------------------------------------------
+
+    async def start_action(self, request: engine_pb2.StartActionRequest) -> str:
+        """Creates a direct action run and sends it to an executor; returns its id."""
+        action_id, outgoing = await asyncio.to_thread(self._start_action, request)
+        await self._relay.publish(outgoing)
+        return action_id
+
+    def _start_action(self, request: engine_pb2.StartActionRequest) -> tuple[str, list[Outgoing]]:
+        if not request.action_name:
+            raise InputError("An action name must be provided")
+        action_input = _json_object(request.input_json, "input")
+        params = _json_object(request.params_json, "params")
+        now = self._clock()
+        action_id = self._new_id()
+        command = RunAction(
+            action_id=action_id, task_id="", execution_id="", root_execution_id=action_id,
+            action_name=request.action_name, input=action_input, target=request.target or None,
+            workflow_namespace=request.namespace, project_id=request.project_id,
+        )
+        outgoing = [_outgoing(command, now)]
+        with self._db.write() as session:
+            session.add(direct_actions.new_direct_action(
+                action_id=action_id, name=request.action_name, action_input=action_input,
+                params=params, description=request.description, namespace=request.namespace,
+                project_id=request.project_id, now=now,
+            ))
+            add_to_outbox(session, outgoing, now=now)
+        return action_id, outgoing
+
+    async def complete_action(self, request: engine_pb2.CompleteActionRequest) -> str:
+        """Completes a RUNNING action execution from outside; returns its new state."""
+        state, outgoing = await asyncio.to_thread(self._complete_action, request)
+        await self._relay.publish(outgoing)
+        return state
+
+    def _complete_action(
+        self, request: engine_pb2.CompleteActionRequest
+    ) -> tuple[str, list[Outgoing]]:
+        with self._db.read() as session:
+            row = direct_actions.running_action(session, request.action_execution_id)
+            root_id = row.root_execution_id or row.id
+            execution_id = row.workflow_execution_id or ""
+            task_id = row.task_execution_id or ""
+        event = direct_actions.completion_event(
+            request.action_execution_id, task_id, request.state, request.output_json
+        )
+        outgoing = self._apply_in_tree(root_id, [(execution_id, event)])
+        with self._db.read() as session:
+            final = session.get(models.ActionExecution, request.action_execution_id)
+            return (final.state if final else request.state), outgoing
 
     def _apply(
         self, session: Session, execution_id: str, events: list[Event], now: datetime
@@ -195,7 +263,10 @@ def _machine_event(event: messages_pb2.EngineEvent) -> Event | None:
     kind = event.WhichOneof("event")
     if kind == "action_result":
         result = event.action_result
-        if result.WhichOneof("outcome") == "failure":
+        outcome = result.WhichOneof("outcome")
+        if outcome == "pending":
+            return None  # an async action started; it stays RUNNING until completed
+        if outcome == "failure":
             data = json.loads(result.failure.data_json) if result.failure.data_json else None
             return ActionCompleted(
                 action_id=result.action_execution_id,
@@ -227,6 +298,10 @@ def _outgoing(command: Command, now: datetime) -> Outgoing:
             target=command.target or "",
             safe_rerun=command.safe_rerun,
             request_time=stamp,
+            workflow_name=command.workflow_name,
+            workflow_namespace=command.workflow_namespace,
+            task_name=command.task_name,
+            project_id=command.project_id,
         )
         return Outgoing(
             msg_id=command.action_id,

@@ -79,6 +79,7 @@ class ExecutionState:
     output: dict[str, Any] = field(default_factory=dict)
     tasks: tuple[TaskRun, ...] = ()
     updated_at: datetime | None = None
+    project_id: str = ""
 
     def task(self, task_id: str) -> TaskRun | None:
         """The task execution with this id, if any."""
@@ -122,6 +123,10 @@ class RunAction:
     input: dict[str, Any]
     target: str | None = None
     safe_rerun: bool = False
+    workflow_name: str = ""
+    workflow_namespace: str = ""
+    task_name: str = ""
+    project_id: str = ""
 
 
 Command = RunAction

@@ -106,6 +106,7 @@ def load(session: Session, execution_id: str) -> ExecutionState | None:
         output=row.output,
         tasks=tasks,
         updated_at=row.updated_at,
+        project_id=row.project_id,
     )
 
 

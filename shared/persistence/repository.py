@@ -280,6 +280,13 @@ class Repository:
         """A page of action executions."""
         return self._list(models.ActionExecution, ActionExecutionRecord, query)
 
+    def delete_action_execution(self, action_execution_id: str) -> None:
+        """Deletes an action execution (an unsaved direct run, once answered)."""
+        with self.db.write() as session:
+            row = session.get(models.ActionExecution, action_execution_id)
+            if row is not None:
+                session.delete(row)
+
     # -- internals ----------------------------------------------------------
 
     @staticmethod

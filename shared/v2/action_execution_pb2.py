@@ -24,12 +24,13 @@ _sym_db = _symbol_database.Default()
 
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
+from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from levante.v2 import common_pb2 as levante_dot_v2_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!levante/v2/action_execution.proto\x12\nlevante.v2\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17levante/v2/common.proto\"\x82\x04\n\x0f\x41\x63tionExecution\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x08\x12\n\n\x02id\x18\x02 \x01(\t\x12\x13\n\x0b\x61\x63tion_name\x18\x03 \x01(\t\x12\x15\n\rworkflow_name\x18\x04 \x01(\t\x12\x1a\n\x12workflow_namespace\x18\x05 \x01(\t\x12\x19\n\x11task_execution_id\x18\x06 \x01(\t\x12\x11\n\ttask_name\x18\x07 \x01(\t\x12 \n\x05state\x18\x08 \x01(\x0e\x32\x11.levante.v2.State\x12\x12\n\nstate_info\x18\t \x01(\t\x12\x0c\n\x04tags\x18\n \x03(\t\x12\x13\n\x0b\x64\x65scription\x18\x0b \x01(\t\x12\x12\n\nproject_id\x18\x0c \x01(\t\x12\x10\n\x08\x61\x63\x63\x65pted\x18\r \x01(\x08\x12&\n\x05input\x18\x0e \x01(\x0b\x32\x17.google.protobuf.Struct\x12\'\n\x06output\x18\x0f \x01(\x0b\x32\x17.google.protobuf.Struct\x12\'\n\x06params\x18\x10 \x01(\x0b\x32\x17.google.protobuf.Struct\x12/\n\x0b\x63reate_time\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"/\n\x19GetActionExecutionRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x8e\x01\n\x1bListActionExecutionsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x04 \x01(\t\x12\x10\n\x08order_by\x18\x05 \x01(\t\x12\x16\n\x0einclude_output\x18\x06 \x01(\x08\"o\n\x1cListActionExecutionsResponse\x12\x36\n\x11\x61\x63tion_executions\x18\x01 \x03(\x0b\x32\x1b.levante.v2.ActionExecution\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xe6\x02\n\x17\x41\x63tionExecutionsService\x12\x87\x01\n\x12GetActionExecution\x12%.levante.v2.GetActionExecutionRequest\x1a\x1b.levante.v2.ActionExecution\"-\x82\xd3\xe4\x93\x02\'\x12%/levante/v2/{name=actionExecutions/*}\x12\xc0\x01\n\x14ListActionExecutions\x12\'.levante.v2.ListActionExecutionsRequest\x1a(.levante.v2.ListActionExecutionsResponse\"U\x82\xd3\xe4\x93\x02O\x12\x1c/levante/v2/actionExecutionsZ/\x12-/levante/v2/{parent=tasks/*}/actionExecutionsB\x16Z\x14levante/v2;levantev2b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!levante/v2/action_execution.proto\x12\nlevante.v2\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17levante/v2/common.proto\"\x82\x04\n\x0f\x41\x63tionExecution\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x08\x12\n\n\x02id\x18\x02 \x01(\t\x12\x13\n\x0b\x61\x63tion_name\x18\x03 \x01(\t\x12\x15\n\rworkflow_name\x18\x04 \x01(\t\x12\x1a\n\x12workflow_namespace\x18\x05 \x01(\t\x12\x19\n\x11task_execution_id\x18\x06 \x01(\t\x12\x11\n\ttask_name\x18\x07 \x01(\t\x12 \n\x05state\x18\x08 \x01(\x0e\x32\x11.levante.v2.State\x12\x12\n\nstate_info\x18\t \x01(\t\x12\x0c\n\x04tags\x18\n \x03(\t\x12\x13\n\x0b\x64\x65scription\x18\x0b \x01(\t\x12\x12\n\nproject_id\x18\x0c \x01(\t\x12\x10\n\x08\x61\x63\x63\x65pted\x18\r \x01(\x08\x12&\n\x05input\x18\x0e \x01(\x0b\x32\x17.google.protobuf.Struct\x12\'\n\x06output\x18\x0f \x01(\x0b\x32\x17.google.protobuf.Struct\x12\'\n\x06params\x18\x10 \x01(\x0b\x32\x17.google.protobuf.Struct\x12/\n\x0b\x63reate_time\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"/\n\x19GetActionExecutionRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x8e\x01\n\x1bListActionExecutionsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x04 \x01(\t\x12\x10\n\x08order_by\x18\x05 \x01(\t\x12\x16\n\x0einclude_output\x18\x06 \x01(\x08\"o\n\x1cListActionExecutionsResponse\x12\x36\n\x11\x61\x63tion_executions\x18\x01 \x03(\x0b\x32\x1b.levante.v2.ActionExecution\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xab\x01\n\x1c\x43reateActionExecutionRequest\x12;\n\x10\x61\x63tion_execution\x18\x01 \x01(\x0b\x32\x1b.levante.v2.ActionExecutionB\x04\xe2\x41\x01\x02\x12\x13\n\x0bsave_result\x18\x02 \x01(\x08\x12\x10\n\x08run_sync\x18\x03 \x01(\x08\x12\x0e\n\x06target\x18\x04 \x01(\t\x12\x17\n\x0ftimeout_seconds\x18\x05 \x01(\x01\"\x8c\x01\n\x1cUpdateActionExecutionRequest\x12;\n\x10\x61\x63tion_execution\x18\x01 \x01(\x0b\x32\x1b.levante.v2.ActionExecutionB\x04\xe2\x41\x01\x02\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask2\xb2\x05\n\x17\x41\x63tionExecutionsService\x12\x96\x01\n\x15\x43reateActionExecution\x12(.levante.v2.CreateActionExecutionRequest\x1a\x1b.levante.v2.ActionExecution\"6\x82\xd3\xe4\x93\x02\x30\"\x1c/levante/v2/actionExecutions:\x10\x61\x63tion_execution\x12\xb0\x01\n\x15UpdateActionExecution\x12(.levante.v2.UpdateActionExecutionRequest\x1a\x1b.levante.v2.ActionExecution\"P\x82\xd3\xe4\x93\x02J26/levante/v2/{action_execution.name=actionExecutions/*}:\x10\x61\x63tion_execution\x12\x87\x01\n\x12GetActionExecution\x12%.levante.v2.GetActionExecutionRequest\x1a\x1b.levante.v2.ActionExecution\"-\x82\xd3\xe4\x93\x02\'\x12%/levante/v2/{name=actionExecutions/*}\x12\xc0\x01\n\x14ListActionExecutions\x12\'.levante.v2.ListActionExecutionsRequest\x1a(.levante.v2.ListActionExecutionsResponse\"U\x82\xd3\xe4\x93\x02O\x12\x1c/levante/v2/actionExecutionsZ/\x12-/levante/v2/{parent=tasks/*}/actionExecutionsB\x16Z\x14levante/v2;levantev2b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -41,18 +42,30 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ACTIONEXECUTION'].fields_by_name['name']._serialized_options = b'\342A\001\010'
   _globals['_GETACTIONEXECUTIONREQUEST'].fields_by_name['name']._loaded_options = None
   _globals['_GETACTIONEXECUTIONREQUEST'].fields_by_name['name']._serialized_options = b'\342A\001\002'
+  _globals['_CREATEACTIONEXECUTIONREQUEST'].fields_by_name['action_execution']._loaded_options = None
+  _globals['_CREATEACTIONEXECUTIONREQUEST'].fields_by_name['action_execution']._serialized_options = b'\342A\001\002'
+  _globals['_UPDATEACTIONEXECUTIONREQUEST'].fields_by_name['action_execution']._loaded_options = None
+  _globals['_UPDATEACTIONEXECUTIONREQUEST'].fields_by_name['action_execution']._serialized_options = b'\342A\001\002'
+  _globals['_ACTIONEXECUTIONSSERVICE'].methods_by_name['CreateActionExecution']._loaded_options = None
+  _globals['_ACTIONEXECUTIONSSERVICE'].methods_by_name['CreateActionExecution']._serialized_options = b'\202\323\344\223\0020\"\034/levante/v2/actionExecutions:\020action_execution'
+  _globals['_ACTIONEXECUTIONSSERVICE'].methods_by_name['UpdateActionExecution']._loaded_options = None
+  _globals['_ACTIONEXECUTIONSSERVICE'].methods_by_name['UpdateActionExecution']._serialized_options = b'\202\323\344\223\002J26/levante/v2/{action_execution.name=actionExecutions/*}:\020action_execution'
   _globals['_ACTIONEXECUTIONSSERVICE'].methods_by_name['GetActionExecution']._loaded_options = None
   _globals['_ACTIONEXECUTIONSSERVICE'].methods_by_name['GetActionExecution']._serialized_options = b'\202\323\344\223\002\'\022%/levante/v2/{name=actionExecutions/*}'
   _globals['_ACTIONEXECUTIONSSERVICE'].methods_by_name['ListActionExecutions']._loaded_options = None
   _globals['_ACTIONEXECUTIONSSERVICE'].methods_by_name['ListActionExecutions']._serialized_options = b'\202\323\344\223\002O\022\034/levante/v2/actionExecutionsZ/\022-/levante/v2/{parent=tasks/*}/actionExecutions'
-  _globals['_ACTIONEXECUTION']._serialized_start=201
-  _globals['_ACTIONEXECUTION']._serialized_end=715
-  _globals['_GETACTIONEXECUTIONREQUEST']._serialized_start=717
-  _globals['_GETACTIONEXECUTIONREQUEST']._serialized_end=764
-  _globals['_LISTACTIONEXECUTIONSREQUEST']._serialized_start=767
-  _globals['_LISTACTIONEXECUTIONSREQUEST']._serialized_end=909
-  _globals['_LISTACTIONEXECUTIONSRESPONSE']._serialized_start=911
-  _globals['_LISTACTIONEXECUTIONSRESPONSE']._serialized_end=1022
-  _globals['_ACTIONEXECUTIONSSERVICE']._serialized_start=1025
-  _globals['_ACTIONEXECUTIONSSERVICE']._serialized_end=1383
+  _globals['_ACTIONEXECUTION']._serialized_start=235
+  _globals['_ACTIONEXECUTION']._serialized_end=749
+  _globals['_GETACTIONEXECUTIONREQUEST']._serialized_start=751
+  _globals['_GETACTIONEXECUTIONREQUEST']._serialized_end=798
+  _globals['_LISTACTIONEXECUTIONSREQUEST']._serialized_start=801
+  _globals['_LISTACTIONEXECUTIONSREQUEST']._serialized_end=943
+  _globals['_LISTACTIONEXECUTIONSRESPONSE']._serialized_start=945
+  _globals['_LISTACTIONEXECUTIONSRESPONSE']._serialized_end=1056
+  _globals['_CREATEACTIONEXECUTIONREQUEST']._serialized_start=1059
+  _globals['_CREATEACTIONEXECUTIONREQUEST']._serialized_end=1230
+  _globals['_UPDATEACTIONEXECUTIONREQUEST']._serialized_start=1233
+  _globals['_UPDATEACTIONEXECUTIONREQUEST']._serialized_end=1373
+  _globals['_ACTIONEXECUTIONSSERVICE']._serialized_start=1376
+  _globals['_ACTIONEXECUTIONSSERVICE']._serialized_end=2066
 # @@protoc_insertion_point(module_scope)

@@ -2,6 +2,7 @@ import datetime
 
 from google.api import annotations_pb2 as _annotations_pb2
 from google.api import field_behavior_pb2 as _field_behavior_pb2
+from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from levante.v2 import common_pb2 as _common_pb2
@@ -82,3 +83,25 @@ class ListActionExecutionsResponse(_message.Message):
     action_executions: _containers.RepeatedCompositeFieldContainer[ActionExecution]
     next_page_token: str
     def __init__(self, action_executions: _Optional[_Iterable[_Union[ActionExecution, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class CreateActionExecutionRequest(_message.Message):
+    __slots__ = ("action_execution", "save_result", "run_sync", "target", "timeout_seconds")
+    ACTION_EXECUTION_FIELD_NUMBER: _ClassVar[int]
+    SAVE_RESULT_FIELD_NUMBER: _ClassVar[int]
+    RUN_SYNC_FIELD_NUMBER: _ClassVar[int]
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    action_execution: ActionExecution
+    save_result: bool
+    run_sync: bool
+    target: str
+    timeout_seconds: float
+    def __init__(self, action_execution: _Optional[_Union[ActionExecution, _Mapping]] = ..., save_result: _Optional[bool] = ..., run_sync: _Optional[bool] = ..., target: _Optional[str] = ..., timeout_seconds: _Optional[float] = ...) -> None: ...
+
+class UpdateActionExecutionRequest(_message.Message):
+    __slots__ = ("action_execution", "update_mask")
+    ACTION_EXECUTION_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
+    action_execution: ActionExecution
+    update_mask: _field_mask_pb2.FieldMask
+    def __init__(self, action_execution: _Optional[_Union[ActionExecution, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...

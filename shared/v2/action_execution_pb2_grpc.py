@@ -35,6 +35,16 @@ class ActionExecutionsServiceStub:
         Args:
             channel: A grpc.Channel.
         """
+        self.CreateActionExecution = channel.unary_unary(
+                '/levante.v2.ActionExecutionsService/CreateActionExecution',
+                request_serializer=levante_dot_v2_dot_action__execution__pb2.CreateActionExecutionRequest.SerializeToString,
+                response_deserializer=levante_dot_v2_dot_action__execution__pb2.ActionExecution.FromString,
+                _registered_method=True)
+        self.UpdateActionExecution = channel.unary_unary(
+                '/levante.v2.ActionExecutionsService/UpdateActionExecution',
+                request_serializer=levante_dot_v2_dot_action__execution__pb2.UpdateActionExecutionRequest.SerializeToString,
+                response_deserializer=levante_dot_v2_dot_action__execution__pb2.ActionExecution.FromString,
+                _registered_method=True)
         self.GetActionExecution = channel.unary_unary(
                 '/levante.v2.ActionExecutionsService/GetActionExecution',
                 request_serializer=levante_dot_v2_dot_action__execution__pb2.GetActionExecutionRequest.SerializeToString,
@@ -50,6 +60,22 @@ class ActionExecutionsServiceStub:
 class ActionExecutionsServiceServicer:
     """Action executions: the runs of actions, by tasks or directly.
     """
+
+    def CreateActionExecution(self, request, context):
+        """Runs an action outside any workflow. With `save_result` the execution is
+        stored and returned at once (RUNNING) unless `run_sync`; without it the
+        call waits for the result and nothing is stored.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateActionExecution(self, request, context):
+        """Completes a RUNNING (asynchronous) action execution: `state` and `output`.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
 
     def GetActionExecution(self, request, context):
         """Gets one action execution.
@@ -68,6 +94,16 @@ class ActionExecutionsServiceServicer:
 
 def add_ActionExecutionsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
+            'CreateActionExecution': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateActionExecution,
+                    request_deserializer=levante_dot_v2_dot_action__execution__pb2.CreateActionExecutionRequest.FromString,
+                    response_serializer=levante_dot_v2_dot_action__execution__pb2.ActionExecution.SerializeToString,
+            ),
+            'UpdateActionExecution': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateActionExecution,
+                    request_deserializer=levante_dot_v2_dot_action__execution__pb2.UpdateActionExecutionRequest.FromString,
+                    response_serializer=levante_dot_v2_dot_action__execution__pb2.ActionExecution.SerializeToString,
+            ),
             'GetActionExecution': grpc.unary_unary_rpc_method_handler(
                     servicer.GetActionExecution,
                     request_deserializer=levante_dot_v2_dot_action__execution__pb2.GetActionExecutionRequest.FromString,
@@ -89,6 +125,60 @@ def add_ActionExecutionsServiceServicer_to_server(servicer, server):
 class ActionExecutionsService:
     """Action executions: the runs of actions, by tasks or directly.
     """
+
+    @staticmethod
+    def CreateActionExecution(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/levante.v2.ActionExecutionsService/CreateActionExecution',
+            levante_dot_v2_dot_action__execution__pb2.CreateActionExecutionRequest.SerializeToString,
+            levante_dot_v2_dot_action__execution__pb2.ActionExecution.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateActionExecution(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/levante.v2.ActionExecutionsService/UpdateActionExecution',
+            levante_dot_v2_dot_action__execution__pb2.UpdateActionExecutionRequest.SerializeToString,
+            levante_dot_v2_dot_action__execution__pb2.ActionExecution.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
 
     @staticmethod
     def GetActionExecution(request,

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n levante/internal/v1/engine.proto\x12\x13levante.internal.v1\"\xc7\x01\n\x15StartExecutionRequest\x12\x14\n\x0c\x65xecution_id\x18\x01 \x01(\t\x12\x13\n\x0bworkflow_id\x18\x02 \x01(\t\x12\x15\n\rworkflow_name\x18\x03 \x01(\t\x12\x1a\n\x12workflow_namespace\x18\x04 \x01(\t\x12\x12\n\ninput_json\x18\x05 \x01(\t\x12\x13\n\x0bparams_json\x18\x06 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x07 \x01(\t\x12\x12\n\nproject_id\x18\x08 \x01(\t\".\n\x16StartExecutionResponse\x12\x14\n\x0c\x65xecution_id\x18\x01 \x01(\t2|\n\rEngineService\x12k\n\x0eStartExecution\x12*.levante.internal.v1.StartExecutionRequest\x1a+.levante.internal.v1.StartExecutionResponse\"\x00\x42 Z\x1elevante/internal/v1;internalv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n levante/internal/v1/engine.proto\x12\x13levante.internal.v1\"\xc7\x01\n\x15StartExecutionRequest\x12\x14\n\x0c\x65xecution_id\x18\x01 \x01(\t\x12\x13\n\x0bworkflow_id\x18\x02 \x01(\t\x12\x15\n\rworkflow_name\x18\x03 \x01(\t\x12\x1a\n\x12workflow_namespace\x18\x04 \x01(\t\x12\x12\n\ninput_json\x18\x05 \x01(\t\x12\x13\n\x0bparams_json\x18\x06 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x07 \x01(\t\x12\x12\n\nproject_id\x18\x08 \x01(\t\".\n\x16StartExecutionResponse\x12\x14\n\x0c\x65xecution_id\x18\x01 \x01(\t\"\x9e\x01\n\x12StartActionRequest\x12\x13\n\x0b\x61\x63tion_name\x18\x01 \x01(\t\x12\x12\n\ninput_json\x18\x02 \x01(\t\x12\x0e\n\x06target\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12\x12\n\nproject_id\x18\x05 \x01(\t\x12\x11\n\tnamespace\x18\x06 \x01(\t\x12\x13\n\x0bparams_json\x18\x07 \x01(\t\"2\n\x13StartActionResponse\x12\x1b\n\x13\x61\x63tion_execution_id\x18\x01 \x01(\t\"X\n\x15\x43ompleteActionRequest\x12\x1b\n\x13\x61\x63tion_execution_id\x18\x01 \x01(\t\x12\r\n\x05state\x18\x02 \x01(\t\x12\x13\n\x0boutput_json\x18\x03 \x01(\t\"\'\n\x16\x43ompleteActionResponse\x12\r\n\x05state\x18\x01 \x01(\t2\xcd\x02\n\rEngineService\x12k\n\x0eStartExecution\x12*.levante.internal.v1.StartExecutionRequest\x1a+.levante.internal.v1.StartExecutionResponse\"\x00\x12\x62\n\x0bStartAction\x12\'.levante.internal.v1.StartActionRequest\x1a(.levante.internal.v1.StartActionResponse\"\x00\x12k\n\x0e\x43ompleteAction\x12*.levante.internal.v1.CompleteActionRequest\x1a+.levante.internal.v1.CompleteActionResponse\"\x00\x42 Z\x1elevante/internal/v1;internalv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,6 +36,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_STARTEXECUTIONREQUEST']._serialized_end=257
   _globals['_STARTEXECUTIONRESPONSE']._serialized_start=259
   _globals['_STARTEXECUTIONRESPONSE']._serialized_end=305
-  _globals['_ENGINESERVICE']._serialized_start=307
-  _globals['_ENGINESERVICE']._serialized_end=431
+  _globals['_STARTACTIONREQUEST']._serialized_start=308
+  _globals['_STARTACTIONREQUEST']._serialized_end=466
+  _globals['_STARTACTIONRESPONSE']._serialized_start=468
+  _globals['_STARTACTIONRESPONSE']._serialized_end=518
+  _globals['_COMPLETEACTIONREQUEST']._serialized_start=520
+  _globals['_COMPLETEACTIONREQUEST']._serialized_end=608
+  _globals['_COMPLETEACTIONRESPONSE']._serialized_start=610
+  _globals['_COMPLETEACTIONRESPONSE']._serialized_end=649
+  _globals['_ENGINESERVICE']._serialized_start=652
+  _globals['_ENGINESERVICE']._serialized_end=985
 # @@protoc_insertion_point(module_scope)

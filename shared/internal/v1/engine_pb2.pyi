@@ -29,3 +29,43 @@ class StartExecutionResponse(_message.Message):
     EXECUTION_ID_FIELD_NUMBER: _ClassVar[int]
     execution_id: str
     def __init__(self, execution_id: _Optional[str] = ...) -> None: ...
+
+class StartActionRequest(_message.Message):
+    __slots__ = ("action_name", "input_json", "target", "description", "project_id", "namespace", "params_json")
+    ACTION_NAME_FIELD_NUMBER: _ClassVar[int]
+    INPUT_JSON_FIELD_NUMBER: _ClassVar[int]
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    PARAMS_JSON_FIELD_NUMBER: _ClassVar[int]
+    action_name: str
+    input_json: str
+    target: str
+    description: str
+    project_id: str
+    namespace: str
+    params_json: str
+    def __init__(self, action_name: _Optional[str] = ..., input_json: _Optional[str] = ..., target: _Optional[str] = ..., description: _Optional[str] = ..., project_id: _Optional[str] = ..., namespace: _Optional[str] = ..., params_json: _Optional[str] = ...) -> None: ...
+
+class StartActionResponse(_message.Message):
+    __slots__ = ("action_execution_id",)
+    ACTION_EXECUTION_ID_FIELD_NUMBER: _ClassVar[int]
+    action_execution_id: str
+    def __init__(self, action_execution_id: _Optional[str] = ...) -> None: ...
+
+class CompleteActionRequest(_message.Message):
+    __slots__ = ("action_execution_id", "state", "output_json")
+    ACTION_EXECUTION_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_JSON_FIELD_NUMBER: _ClassVar[int]
+    action_execution_id: str
+    state: str
+    output_json: str
+    def __init__(self, action_execution_id: _Optional[str] = ..., state: _Optional[str] = ..., output_json: _Optional[str] = ...) -> None: ...
+
+class CompleteActionResponse(_message.Message):
+    __slots__ = ("state",)
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    state: str
+    def __init__(self, state: _Optional[str] = ...) -> None: ...

@@ -41,6 +41,16 @@ class EngineServiceStub:
                 request_serializer=levante_dot_internal_dot_v1_dot_engine__pb2.StartExecutionRequest.SerializeToString,
                 response_deserializer=levante_dot_internal_dot_v1_dot_engine__pb2.StartExecutionResponse.FromString,
                 _registered_method=True)
+        self.StartAction = channel.unary_unary(
+                '/levante.internal.v1.EngineService/StartAction',
+                request_serializer=levante_dot_internal_dot_v1_dot_engine__pb2.StartActionRequest.SerializeToString,
+                response_deserializer=levante_dot_internal_dot_v1_dot_engine__pb2.StartActionResponse.FromString,
+                _registered_method=True)
+        self.CompleteAction = channel.unary_unary(
+                '/levante.internal.v1.EngineService/CompleteAction',
+                request_serializer=levante_dot_internal_dot_v1_dot_engine__pb2.CompleteActionRequest.SerializeToString,
+                response_deserializer=levante_dot_internal_dot_v1_dot_engine__pb2.CompleteActionResponse.FromString,
+                _registered_method=True)
 
 
 class EngineServiceServicer:
@@ -56,6 +66,22 @@ class EngineServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def StartAction(self, request, context):
+        """Runs an action outside any workflow (a direct run); returns once the
+        action execution is committed and its work is on the way to an executor.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CompleteAction(self, request, context):
+        """Completes a RUNNING action execution from outside (async actions), as if
+        its executor had reported the result.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_EngineServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -63,6 +89,16 @@ def add_EngineServiceServicer_to_server(servicer, server):
                     servicer.StartExecution,
                     request_deserializer=levante_dot_internal_dot_v1_dot_engine__pb2.StartExecutionRequest.FromString,
                     response_serializer=levante_dot_internal_dot_v1_dot_engine__pb2.StartExecutionResponse.SerializeToString,
+            ),
+            'StartAction': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartAction,
+                    request_deserializer=levante_dot_internal_dot_v1_dot_engine__pb2.StartActionRequest.FromString,
+                    response_serializer=levante_dot_internal_dot_v1_dot_engine__pb2.StartActionResponse.SerializeToString,
+            ),
+            'CompleteAction': grpc.unary_unary_rpc_method_handler(
+                    servicer.CompleteAction,
+                    request_deserializer=levante_dot_internal_dot_v1_dot_engine__pb2.CompleteActionRequest.FromString,
+                    response_serializer=levante_dot_internal_dot_v1_dot_engine__pb2.CompleteActionResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -94,6 +130,60 @@ class EngineService:
             '/levante.internal.v1.EngineService/StartExecution',
             levante_dot_internal_dot_v1_dot_engine__pb2.StartExecutionRequest.SerializeToString,
             levante_dot_internal_dot_v1_dot_engine__pb2.StartExecutionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartAction(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/levante.internal.v1.EngineService/StartAction',
+            levante_dot_internal_dot_v1_dot_engine__pb2.StartActionRequest.SerializeToString,
+            levante_dot_internal_dot_v1_dot_engine__pb2.StartActionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CompleteAction(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/levante.internal.v1.EngineService/CompleteAction',
+            levante_dot_internal_dot_v1_dot_engine__pb2.CompleteActionRequest.SerializeToString,
+            levante_dot_internal_dot_v1_dot_engine__pb2.CompleteActionResponse.FromString,
             options,
             channel_credentials,
             insecure,
