@@ -23,16 +23,37 @@ COMPLETION_STATES = ("SUCCESS", "ERROR", "CANCELLED")
 
 
 def new_direct_action(
-    *, action_id: str, name: str, action_input: dict[str, Any], params: dict[str, Any],
-    description: str, namespace: str, project_id: str, now: datetime,
+    *,
+    action_id: str,
+    name: str,
+    action_input: dict[str, Any],
+    params: dict[str, Any],
+    description: str,
+    namespace: str,
+    project_id: str,
+    now: datetime,
 ) -> models.ActionExecution:
     """The row of a direct run, RUNNING until its executor reports."""
     return models.ActionExecution(
-        id=action_id, name=name, task_execution_id=None, task_name=None,
-        workflow_execution_id=None, root_execution_id=action_id, workflow_name=None,
-        workflow_namespace=namespace, state=str(State.RUNNING), state_info=None,
-        accepted=False, input=action_input, output=None, params=params,
-        description=description, tags=None, project_id=project_id, created_at=now,
+        id=action_id,
+        name=name,
+        task_execution_id=None,
+        task_name=None,
+        workflow_execution_id=None,
+        root_execution_id=action_id,
+        workflow_name=None,
+        workflow_namespace=namespace,
+        state=str(State.RUNNING),
+        state_info=None,
+        accepted=False,
+        item_index=0,
+        input=action_input,
+        output=None,
+        params=params,
+        description=description,
+        tags=None,
+        project_id=project_id,
+        created_at=now,
         updated_at=now,
     )
 
@@ -66,11 +87,14 @@ def completion_event(action_id: str, task_id: str, state: str, output_json: str)
         raise InputError(f"Action execution output is not valid JSON: {error}") from error
     if state == "SUCCESS":
         return ActionCompleted(action_id=action_id, task_id=task_id, result=output)
-    message = output if isinstance(output, str) else (
-        json.dumps(output) if output is not None else f"Action execution {state.lower()}"
+    message = (
+        output
+        if isinstance(output, str)
+        else (json.dumps(output) if output is not None else f"Action execution {state.lower()}")
     )
-    return ActionCompleted(action_id=action_id, task_id=task_id, failed=True, result=output,
-                           error=message)
+    return ActionCompleted(
+        action_id=action_id, task_id=task_id, failed=True, result=output, error=message
+    )
 
 
 def running_action(session: Session, action_id: str) -> models.ActionExecution:

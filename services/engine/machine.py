@@ -7,19 +7,23 @@ an ERROR state with a `state_info` saying where and why.
 Semantics follow Mistral's direct workflows: a task's `$` is the execution's
 initial context (input and vars) merged with the outbound contexts (inbound
 plus published) of the tasks that triggered it; after a task completes its
-`on-success` / `on-error` and `on-complete` transitions are evaluated; the
-execution completes when no task is left running, in ERROR if a task failed
-and no `on-error` transition handled it.
+`on-success` / `on-error` and `on-complete` transitions are evaluated; a
+`join` task waits for its inbound tasks (`levante.engine.joins`); a
+with-items task runs one action per item, at most `concurrency` at a time,
+and collects their results in item order; the execution completes when no
+task is left running, in ERROR if a task failed and no `on-error` transition
+handled it.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from levante.engine import items as with_items
+from levante.engine import joins
 from levante.engine.state import (
     ActionCompleted,
     ActionRun,
@@ -37,6 +41,7 @@ from levante.language.spec import TaskSpec, Transition, TransitionKind
 from levante.states import COMPLETED, State
 
 NOOP_ACTION = "std.noop"
+ITEMS_FAILED = "One or more actions had failed."
 
 
 def step(
@@ -78,7 +83,7 @@ class _Run:
         self._set_execution(context=context)
         for spec in self.state.spec.start_tasks():
             self._start_task(spec, context, triggered_by=())
-        self._check_completion()
+        self._settle()
 
     def complete_action(self, event: ActionCompleted) -> None:
         task = self.tasks.get(event.task_id)
@@ -87,53 +92,74 @@ class _Run:
         action = next((a for a in task.actions if a.id == event.action_id), None)
         if action is None or action.state in COMPLETED:
             return  # a redelivered result: already applied
-        if event.failed:
-            message = event.error or "Action failed"
-            result = event.result if event.result is not None else message
-            action = dataclasses.replace(
-                action, state=State.ERROR, output={"result": result}, updated_at=self.now
-            )
-        else:
-            action = dataclasses.replace(
-                action, state=State.SUCCESS, output={"result": event.result}, updated_at=self.now
-            )
-        task = self._put(dataclasses.replace(task, actions=(*task.actions[:-1], action)))
+        result = event.result
+        if event.failed and result is None:
+            result = event.error or "Action failed"
+        action = dataclasses.replace(
+            action,
+            state=State.ERROR if event.failed else State.SUCCESS,
+            output={"result": result},
+            updated_at=self.now,
+        )
+        actions = tuple(action if a.id == action.id else a for a in task.actions)
+        task = self._put(dataclasses.replace(task, actions=actions, updated_at=self.now))
         spec = self.state.spec.tasks[task.name]
-        if event.failed:
-            error_text = _error_text(event)
+        if task.items is not None:
+            self._continue_items(task, spec)
+        elif event.failed:
+            error_text = with_items.error_text(event.result, event.error)
             self._complete_task(task, spec, State.ERROR, result=error_text, info=error_text)
         else:
             self._complete_task(task, spec, State.SUCCESS, result=event.result)
-        self._check_completion()
+        self._settle()
 
     # -- tasks --------------------------------------------------------------
 
     def _start_task(
         self, spec: TaskSpec, in_context: dict[str, Any], *, triggered_by: tuple[dict, ...]
     ) -> None:
-        task = self._put(
-            TaskRun(
-                id=self.new_id(),
-                name=spec.name,
-                state=State.RUNNING,
-                in_context=in_context,
-                created_at=self._creation_time(),
-                started_at=self.now,
-                updated_at=self.now,
-                type="WORKFLOW" if spec.workflow else "ACTION",
-                triggered_by=triggered_by,
-            )
+        if spec.join is not None:
+            self._arrive_at_join(spec, in_context, triggered_by)
+            return
+        task = self._put(self._new_task(spec, in_context, triggered_by, State.RUNNING))
+        self._run_task(task, spec)
+
+    def _new_task(
+        self,
+        spec: TaskSpec,
+        in_context: dict[str, Any],
+        triggered_by: tuple[dict, ...],
+        state: State,
+    ) -> TaskRun:
+        return TaskRun(
+            id=self.new_id(),
+            name=spec.name,
+            state=state,
+            in_context=in_context,
+            created_at=self._creation_time(),
+            started_at=self.now if state is State.RUNNING else None,
+            updated_at=self.now,
+            type="WORKFLOW" if spec.workflow else "ACTION",
+            triggered_by=triggered_by,
         )
+
+    def _run_task(self, task: TaskRun, spec: TaskSpec) -> None:
         if spec.workflow:
             info = f"Task '{spec.name}': sub-workflows are not supported by this engine version"
             self._complete_task(task, spec, State.ERROR, result=info, info=info)
             return
+        if spec.with_items:
+            self._start_items(task, spec)
+            return
         try:
-            action_input = self._evaluate(spec.input, in_context, current=task)
+            action_input = self._evaluate(spec.input, task.in_context, current=task)
         except ExpressionError as error:
             info = f"Failed to evaluate the input of task '{spec.name}': {error}"
             self._complete_task(task, spec, State.ERROR, result=info, info=info)
             return
+        self._dispatch(task, spec, action_input, index=0)
+
+    def _dispatch(self, task: TaskRun, spec: TaskSpec, action_input: Any, *, index: int) -> TaskRun:
         name = spec.action or NOOP_ACTION
         action = ActionRun(
             id=self.new_id(),
@@ -142,8 +168,9 @@ class _Run:
             input=action_input,
             created_at=self.now,
             updated_at=self.now,
+            index=index,
         )
-        self._put(dataclasses.replace(task, actions=(action,)))
+        task = self._put(dataclasses.replace(task, actions=(*task.actions, action)))
         self.commands.append(
             RunAction(
                 action_id=action.id,
@@ -160,6 +187,113 @@ class _Run:
                 project_id=self.state.project_id,
             )
         )
+        return task
+
+    # -- with-items ---------------------------------------------------------
+
+    def _start_items(self, task: TaskRun, spec: TaskSpec) -> None:
+        try:
+            values, capacity = with_items.expand(
+                spec, lambda value: self._evaluate(value, task.in_context, current=task)
+            )
+        except (ExpressionError, with_items.ItemsError) as error:
+            info = f"Failed to prepare with-items of task '{spec.name}': {error}"
+            self._complete_task(task, spec, State.ERROR, result=info, info=info)
+            return
+        task = self._put(dataclasses.replace(task, items=values, capacity=capacity))
+        if not values:
+            self._complete_task(task, spec, State.SUCCESS, result=[])
+            return
+        self._continue_items(task, spec)
+
+    def _continue_items(self, task: TaskRun, spec: TaskSpec) -> None:
+        """Starts the next items within capacity, or completes the task after the last."""
+        values = task.items or ()
+        running = sum(1 for a in task.actions if a.state not in COMPLETED)
+        limit = task.capacity or len(values)
+        while len(task.actions) < len(values) and running < limit:
+            index = len(task.actions)
+            data = {**task.in_context, **values[index]}
+            try:
+                action_input = self._evaluate(spec.input, data, current=task)
+            except ExpressionError as error:
+                info = f"Failed to evaluate the input of task '{spec.name}' (item {index}): {error}"
+                self._complete_task(task, spec, State.ERROR, result=info, info=info)
+                return
+            task = self._dispatch(task, spec, action_input, index=index)
+            running += 1
+        if running or len(task.actions) < len(values):
+            return
+        ordered = sorted(task.actions, key=lambda a: a.index)
+        results = [(a.output or {}).get("result") for a in ordered]
+        if any(a.state is State.ERROR for a in ordered):
+            self._complete_task(task, spec, State.ERROR, result=results, info=ITEMS_FAILED)
+        else:
+            self._complete_task(task, spec, State.SUCCESS, result=results)
+
+    # -- joins --------------------------------------------------------------
+
+    def _arrive_at_join(
+        self, spec: TaskSpec, in_context: dict[str, Any], triggered_by: tuple[dict, ...]
+    ) -> None:
+        runs = [t for t in self._ordered() if t.name == spec.name]
+        waiting = next((t for t in runs if t.state is State.WAITING), None)
+        if waiting is None and runs and not self._triggered(runs[-1], triggered_by):
+            # A late branch of a join that already ran (`join: one`, `join: N`):
+            # it belongs to that run and starts nothing new.
+            latest = runs[-1]
+            self._put(
+                dataclasses.replace(latest, triggered_by=(*latest.triggered_by, *triggered_by))
+            )
+            return
+        if waiting is None:
+            self._put(self._new_task(spec, in_context, triggered_by, State.WAITING))
+            return
+        self._put(
+            dataclasses.replace(
+                waiting,
+                in_context={**waiting.in_context, **in_context},
+                triggered_by=(*waiting.triggered_by, *triggered_by),
+                updated_at=self.now,
+            )
+        )
+
+    def _triggered(self, join_run: TaskRun, triggered_by: tuple[dict, ...]) -> bool:
+        """Whether the task(s) behind `triggered_by` already triggered `join_run`."""
+        names = {
+            self.tasks[t["task_id"]].name
+            for t in join_run.triggered_by
+            if t["task_id"] in self.tasks
+        }
+        return any(
+            self.tasks[t["task_id"]].name in names
+            for t in triggered_by
+            if t["task_id"] in self.tasks
+        )
+
+    def _settle(self) -> None:
+        """Decides waiting joins until nothing changes, then checks for completion."""
+        progress = True
+        while progress and self.state.state is State.RUNNING:
+            progress = False
+            for task in self._ordered():
+                if task.state is not State.WAITING:
+                    continue
+                spec = self.state.spec.tasks[task.name]
+                decision = joins.decide(self.state.spec, spec, task, self.tasks.values())
+                if decision.action == joins.RUN:
+                    started = self._put(
+                        dataclasses.replace(task, state=State.RUNNING, started_at=self.now)
+                    )
+                    self._run_task(started, spec)
+                    progress = True
+                elif decision.action == joins.FAIL:
+                    info = f"Failed by tasks: {list(decision.blocking)}"
+                    self._complete_task(task, spec, State.ERROR, result=info, info=info)
+                    progress = True
+        self._check_completion()
+
+    # -- completion and transitions -----------------------------------------
 
     def _complete_task(
         self, task: TaskRun, spec: TaskSpec, outcome: State, *, result: Any, info: str | None = None
@@ -219,6 +353,8 @@ class _Run:
             trigger = ({"task_id": task.id, "event": event_name},)
             self._start_task(spec, dict(out_context), triggered_by=trigger)
             return
+        if transition.kind is TransitionKind.NOOP:
+            return
         message = transition.message
         if message is not None:
             try:
@@ -226,8 +362,8 @@ class _Run:
             except ExpressionError as error:
                 self._finish(
                     State.ERROR,
-                    f"Failed to evaluate the {transition.kind} message "
-                    f"of task '{task.name}': {error}",
+                    f"Failed to evaluate the {transition.kind} message of task "
+                    f"'{task.name}': {error}",
                 )
                 return
         if transition.kind is TransitionKind.FAIL:
@@ -278,14 +414,18 @@ class _Run:
         return [t for t in self._ordered() if t.id not in triggers and t.state is State.SUCCESS]
 
     def _failure_info(self) -> str:
+        """Mistral's summary of the unhandled task errors, with their failed actions."""
         failed = [t for t in self._ordered() if t.state is State.ERROR and not t.error_handled]
-        text = "Failure caused by error in tasks: " + ", ".join(t.name for t in failed) + "\n\n"
+        blocks = []
         for task in failed:
-            text += f"  {task.name} [task_ex_id={task.id}] -> {task.state_info}\n"
-            for index, action in enumerate(a for a in task.actions if a.state is State.ERROR):
-                result = (action.output or {}).get("result")
-                text += f"    [action_ex_id={action.id}, idx={index}]: {result}\n"
-        return text
+            block = f"  {task.name} [task_ex_id={task.id}] -> {task.state_info}\n"
+            for action in sorted(task.actions, key=lambda a: a.index):
+                if action.state is State.ERROR:
+                    result = (action.output or {}).get("result")
+                    block += f"    [action_ex_id={action.id}, idx={action.index}]: {result}\n"
+            blocks.append(block)
+        names = ", ".join(t.name for t in failed)
+        return f"Failure caused by error in tasks: {names}\n\n" + "\n".join(blocks)
 
     # -- helpers ------------------------------------------------------------
 
@@ -307,6 +447,7 @@ class _Run:
                 "input": self.state.input,
                 "params": self.state.params,
                 "created_at": self.state.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                "root_execution_id": self.state.root_id,
             },
         )
 
@@ -344,10 +485,3 @@ def _task_view(task: TaskRun) -> dict[str, Any]:
         "result": task.result,
         "published": task.published,
     }
-
-
-def _error_text(event: ActionCompleted) -> str:
-    """The task's state_info for a failed action: its error data, else its message."""
-    if event.result is None:
-        return event.error or "Action failed"
-    return event.result if isinstance(event.result, str) else json.dumps(event.result)

@@ -203,17 +203,30 @@ class EngineRuntime:
         now = self._clock()
         action_id = self._new_id()
         command = RunAction(
-            action_id=action_id, task_id="", execution_id="", root_execution_id=action_id,
-            action_name=request.action_name, input=action_input, target=request.target or None,
-            workflow_namespace=request.namespace, project_id=request.project_id,
+            action_id=action_id,
+            task_id="",
+            execution_id="",
+            root_execution_id=action_id,
+            action_name=request.action_name,
+            input=action_input,
+            target=request.target or None,
+            workflow_namespace=request.namespace,
+            project_id=request.project_id,
         )
         outgoing = [_outgoing(command, now)]
         with self._db.write() as session:
-            session.add(direct_actions.new_direct_action(
-                action_id=action_id, name=request.action_name, action_input=action_input,
-                params=params, description=request.description, namespace=request.namespace,
-                project_id=request.project_id, now=now,
-            ))
+            session.add(
+                direct_actions.new_direct_action(
+                    action_id=action_id,
+                    name=request.action_name,
+                    action_input=action_input,
+                    params=params,
+                    description=request.description,
+                    namespace=request.namespace,
+                    project_id=request.project_id,
+                    now=now,
+                )
+            )
             add_to_outbox(session, outgoing, now=now)
         return action_id, outgoing
 

@@ -27,6 +27,7 @@ class ActionRun:
     output: dict[str, Any] | None = None
     state_info: str | None = None
     updated_at: datetime | None = None
+    index: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +36,9 @@ class TaskRun:
 
     `in_context` is the data the task sees as `$`; `processed` is set once
     the engine has evaluated the task's transitions; `error_handled` once an
-    on-error transition took the error over.
+    on-error transition took the error over. A with-items task has `items`
+    (the zipped loop values, one mapping per action) and an optional
+    `capacity` (its concurrency).
     """
 
     id: str
@@ -54,6 +57,8 @@ class TaskRun:
     started_at: datetime | None = None
     finished_at: datetime | None = None
     updated_at: datetime | None = None
+    items: tuple[dict[str, Any], ...] | None = None
+    capacity: int | None = None
 
     def out_context(self) -> dict[str, Any]:
         """What the task hands to the tasks it triggers: its input plus what it published."""

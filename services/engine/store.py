@@ -67,6 +67,7 @@ def load(session: Session, execution_id: str) -> ExecutionState | None:
                 state_info=a.state_info,
                 created_at=a.created_at,
                 updated_at=a.updated_at,
+                index=a.item_index,
             )
         )
     tasks = tuple(
@@ -87,6 +88,8 @@ def load(session: Session, execution_id: str) -> ExecutionState | None:
             started_at=t.started_at,
             finished_at=t.finished_at,
             updated_at=t.updated_at,
+            items=tuple(t.items) if t.items is not None else None,
+            capacity=(t.runtime_context.get("with_items") or {}).get("capacity"),
         )
         for t in task_rows
     )
@@ -137,6 +140,16 @@ def save(session: Session, before: ExecutionState, after: ExecutionState) -> Non
                 )
 
 
+def _runtime_context(task: TaskRun) -> dict[str, Any]:
+    """What Mistral shows as a task's runtime_context."""
+    context: dict[str, Any] = {}
+    if task.triggered_by:
+        context["triggered_by"] = list(task.triggered_by)
+    if task.items is not None:
+        context["with_items"] = {"capacity": task.capacity, "count": len(task.items)}
+    return context
+
+
 def _save_task(
     session: Session, execution: ExecutionState, task: TaskRun, *, exists: bool, project_id: str
 ) -> None:
@@ -148,7 +161,8 @@ def _save_task(
         in_context=task.in_context,
         published=task.published,
         result=task.result,
-        runtime_context={"triggered_by": list(task.triggered_by)} if task.triggered_by else {},
+        runtime_context=_runtime_context(task),
+        items=list(task.items) if task.items is not None else None,
         processed=task.processed,
         error_handled=task.error_handled,
         started_at=task.started_at,
@@ -206,6 +220,7 @@ def _save_action(
             state_info=action.state_info,
             accepted=False,
             input=action.input,
+            item_index=action.index,
             output=action.output,
             params={},
             description="",

@@ -9,7 +9,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 DEFAULT_PROJECT = "<default-project>"
@@ -98,6 +108,8 @@ class TaskExecution(Base):
     published: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     result: Mapped[Any] = mapped_column(JSON, nullable=True)
     runtime_context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The zipped loop values of a with-items task, one mapping per action.
+    items: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
     processed: Mapped[bool] = mapped_column(Boolean, default=False)
     error_handled: Mapped[bool] = mapped_column(Boolean, default=False)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -129,6 +141,8 @@ class ActionExecution(Base):
     state: Mapped[str] = mapped_column(String(20))
     state_info: Mapped[str | None] = mapped_column(Text, nullable=True)
     accepted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Position of the action in its with-items task (0 otherwise).
+    item_index: Mapped[int] = mapped_column(Integer, default=0)
     input: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     output: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

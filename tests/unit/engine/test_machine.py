@@ -40,6 +40,14 @@ def test_rehearsal(case: dict) -> None:
     for name, text in expect.get("task_info_contains", {}).items():
         [task] = [t for t in final.tasks if t.name == name]
         assert text in task.state_info
+    for name, text in expect.get("task_info", {}).items():
+        [task] = [t for t in final.tasks if t.name == name]
+        assert task.state_info == text
+    for name, result in expect.get("results", {}).items():
+        [task] = [t for t in final.tasks if t.name == name]
+        assert task.result == result
+    for name, count in expect.get("task_count", {}).items():
+        assert sum(1 for t in final.tasks if t.name == name) == count
 
 
 DEFINITION = """\
