@@ -74,6 +74,7 @@ def upgrade() -> None:
         sa.Column("result", sa.JSON(), nullable=True),
         sa.Column("runtime_context", sa.JSON(), nullable=False),
         sa.Column("items", sa.JSON(), nullable=True),
+        sa.Column("subworkflows", sa.JSON(), nullable=True),
         sa.Column("processed", sa.Boolean(), nullable=False),
         sa.Column("error_handled", sa.Boolean(), nullable=False),
         sa.Column("tags", sa.JSON(), nullable=False),

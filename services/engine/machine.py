@@ -30,14 +30,16 @@ from levante.engine.state import (
     Command,
     Event,
     ExecutionState,
+    NotifyParent,
     Outcome,
     RunAction,
+    StartChild,
     StartExecution,
     TaskRun,
 )
 from levante.errors import ExpressionError
 from levante.expressions import ExpressionContext, evaluate
-from levante.language.spec import TaskSpec, Transition, TransitionKind
+from levante.language.spec import TaskSpec, Transition, TransitionKind, WorkflowType
 from levante.states import COMPLETED, State
 
 NOOP_ACTION = "std.noop"
@@ -67,6 +69,7 @@ class _Run:
         self.commands: list[Command] = []
         self.changed = False
         self._created = 0
+        self._initial_state = state.state
 
     # -- events -------------------------------------------------------------
 
@@ -81,8 +84,11 @@ class _Run:
             return
         context = {**self.state.input, **variables}
         self._set_execution(context=context)
-        for spec in self.state.spec.start_tasks():
-            self._start_task(spec, context, triggered_by=())
+        if self.state.spec.type is WorkflowType.REVERSE:
+            self._start_ready_required()
+        else:
+            for spec in self.state.spec.start_tasks():
+                self._start_task(spec, context, triggered_by=())
         self._settle()
 
     def complete_action(self, event: ActionCompleted) -> None:
@@ -106,6 +112,10 @@ class _Run:
         spec = self.state.spec.tasks[task.name]
         if task.items is not None:
             self._continue_items(task, spec)
+        elif action.kind == "workflow":
+            # A sub-workflow: its output is the result, its state_info the task's.
+            outcome = State.ERROR if event.failed else State.SUCCESS
+            self._complete_task(task, spec, outcome, result=event.result, info=event.error)
         elif event.failed:
             error_text = with_items.error_text(event.result, event.error)
             self._complete_task(task, spec, State.ERROR, result=error_text, info=error_text)
@@ -144,10 +154,6 @@ class _Run:
         )
 
     def _run_task(self, task: TaskRun, spec: TaskSpec) -> None:
-        if spec.workflow:
-            info = f"Task '{spec.name}': sub-workflows are not supported by this engine version"
-            self._complete_task(task, spec, State.ERROR, result=info, info=info)
-            return
         if spec.with_items:
             self._start_items(task, spec)
             return
@@ -160,7 +166,7 @@ class _Run:
         self._dispatch(task, spec, action_input, index=0)
 
     def _dispatch(self, task: TaskRun, spec: TaskSpec, action_input: Any, *, index: int) -> TaskRun:
-        name = spec.action or NOOP_ACTION
+        name = spec.workflow or spec.action or NOOP_ACTION
         action = ActionRun(
             id=self.new_id(),
             name=name,
@@ -169,8 +175,24 @@ class _Run:
             created_at=self.now,
             updated_at=self.now,
             index=index,
+            kind="workflow" if spec.workflow else "action",
         )
         task = self._put(dataclasses.replace(task, actions=(*task.actions, action)))
+        if spec.workflow:
+            self.commands.append(
+                StartChild(
+                    child_id=action.id,
+                    task_id=task.id,
+                    parent_execution_id=self.state.id,
+                    root_execution_id=self.state.root_id,
+                    workflow_name=spec.workflow,
+                    workflow_namespace=self.state.workflow_namespace,
+                    input=action_input if isinstance(action_input, dict) else {},
+                    index=index,
+                    env=self.state.params.get("env") or {},
+                )
+            )
+            return task
         self.commands.append(
             RunAction(
                 action_id=action.id,
@@ -317,6 +339,13 @@ class _Run:
         self._run_transitions(task, spec)
 
     def _run_transitions(self, task: TaskRun, spec: TaskSpec) -> None:
+        if self.state.spec.type is WorkflowType.REVERSE:
+            # Reverse workflows have no transitions: what runs next is what
+            # the target task requires and is now ready.
+            self._put(dataclasses.replace(task, processed=True))
+            if task.state is State.SUCCESS:
+                self._start_ready_required()
+            return
         if task.state is State.SUCCESS:
             clauses = (("on-success", spec.on_success), ("on-complete", spec.on_complete))
         else:
@@ -378,6 +407,36 @@ class _Run:
             return True
         return bool(self._evaluate(transition.condition, data, current=task))
 
+    # -- reverse workflows --------------------------------------------------
+
+    def _needed(self) -> list[str]:
+        """The target task of a reverse workflow and everything it requires, in definition order."""
+        tasks = self.state.spec.tasks
+        target = self.state.params.get("task_name")
+        needed: set[str] = set()
+        frontier = [target] if target in tasks else []
+        while frontier:
+            name = frontier.pop()
+            if name not in needed:
+                needed.add(name)
+                frontier.extend(r for r in tasks[name].requires if r in tasks)
+        return [name for name in tasks if name in needed]
+
+    def _start_ready_required(self) -> None:
+        runs = {t.name: t for t in self._ordered()}
+        for name in self._needed():
+            spec = self.state.spec.tasks[name]
+            if name in runs or not all(
+                r in runs and runs[r].state is State.SUCCESS for r in spec.requires
+            ):
+                continue
+            context = dict(self.state.context)
+            for required in spec.requires:
+                context.update(runs[required].out_context())
+            trigger = tuple({"task_id": runs[r].id, "event": "on-success"} for r in spec.requires)
+            self._start_task(spec, context, triggered_by=trigger)
+            runs = {t.name: t for t in self._ordered()}
+
     # -- the execution ------------------------------------------------------
 
     def _check_completion(self) -> None:
@@ -422,7 +481,10 @@ class _Run:
             for action in sorted(task.actions, key=lambda a: a.index):
                 if action.state is State.ERROR:
                     result = (action.output or {}).get("result")
-                    block += f"    [action_ex_id={action.id}, idx={action.index}]: {result}\n"
+                    if action.kind == "workflow" and isinstance(result, dict):
+                        result = result.get("result", result)  # the child's failure text
+                    key = "wf_ex_id" if action.kind == "workflow" else "action_ex_id"
+                    block += f"    [{key}={action.id}, idx={action.index}]: {result}\n"
             blocks.append(block)
         names = ", ".join(t.name for t in failed)
         return f"Failure caused by error in tasks: {names}\n\n" + "\n".join(blocks)
@@ -473,7 +535,22 @@ class _Run:
         if not self.changed:
             return Outcome(state=self.state)
         state = dataclasses.replace(self.state, tasks=tuple(self._ordered()))
+        if self.state.state in COMPLETED and self._initial_state not in COMPLETED:
+            self._notify_parent(state)
         return Outcome(state=state, commands=tuple(self.commands))
+
+    def _notify_parent(self, state: ExecutionState) -> None:
+        if state.parent_task_id and state.parent_execution_id:
+            self.commands.append(
+                NotifyParent(
+                    parent_execution_id=state.parent_execution_id,
+                    parent_task_id=state.parent_task_id,
+                    child_id=state.id,
+                    failed=state.state is not State.SUCCESS,
+                    output=state.output,
+                    state_info=state.state_info,
+                )
+            )
 
 
 def _task_view(task: TaskRun) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,27 +20,27 @@ from typing import Any
 import structlog
 from google.protobuf.timestamp_pb2 import Timestamp
 from nats.aio.msg import Msg
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from levante.engine import actions as direct_actions
-from levante.engine import store
+from levante.engine import store, workflows
 from levante.engine.machine import step
 from levante.engine.state import (
     ActionCompleted,
     Command,
     Event,
     ExecutionState,
+    NotifyParent,
     RunAction,
+    StartChild,
     StartExecution,
 )
-from levante.errors import InputError, NotFoundError, WorkflowInputError
+from levante.errors import InputError
 from levante.internal.v1 import engine_pb2, messages_pb2
 from levante.messaging.jetstream import Outgoing, PullConsumer, work_subject
 from levante.messaging.outbox import OutboxRelay, add_to_outbox, delete_from_outbox, utcnow
 from levante.persistence import models
 from levante.persistence.db import Database
-from levante.persistence.repository import is_uuid
 from levante.states import State
 
 log = structlog.get_logger(__name__)
@@ -83,9 +83,12 @@ class EngineRuntime:
             if request.execution_id:
                 if session.get(models.WorkflowExecution, request.execution_id) is not None:
                     return request.execution_id, []
-            definition = _resolve_workflow(session, request)
+            definition = workflows.resolve(
+                session, request.workflow_id or request.workflow_name, request.workflow_namespace
+            )
             spec = store.workflow_spec(definition.definition, definition.name)
-            full_input = _check_input(spec, workflow_input)
+            full_input = workflows.check_input(spec, workflow_input)
+            workflows.check_params(spec, params)
             now = self._clock()
             execution_id = request.execution_id or self._new_id()
             params.setdefault("namespace", definition.namespace)
@@ -255,21 +258,72 @@ class EngineRuntime:
     def _apply(
         self, session: Session, execution_id: str, events: list[Event], now: datetime
     ) -> _Applied:
-        before = store.load(session, execution_id)
-        if before is None:
-            log.warning("event for an unknown execution ignored", execution_id=execution_id)
-            return _Applied([], 0)
-        state: ExecutionState = before
-        commands: list[Command] = []
-        for event in events:
-            outcome = step(state, event, now=now, new_id=self._new_id)
-            state = outcome.state
-            commands.extend(outcome.commands)
-        if state != before:
-            store.save(session, before, state)
-        outgoing = [_outgoing(command, now) for command in commands]
+        """Applies events to an execution, and what they cause inside its tree.
+
+        Starting a sub-workflow and telling a parent that its child finished
+        happen in this same transaction (same tree, same lock); only work for
+        executors leaves, through the outbox.
+        """
+        outgoing: list[Outgoing] = []
+        queue: deque[tuple[str, list[Event]]] = deque([(execution_id, list(events))])
+        while queue:
+            current_id, current_events = queue.popleft()
+            before = store.load(session, current_id)
+            if before is None:
+                log.warning("event for an unknown execution ignored", execution_id=current_id)
+                continue
+            state: ExecutionState = before
+            commands: list[Command] = []
+            for event in current_events:
+                outcome = step(state, event, now=now, new_id=self._new_id)
+                state = outcome.state
+                commands.extend(outcome.commands)
+            if state != before:
+                store.save(session, before, state)
+            for command in commands:
+                if isinstance(command, RunAction):
+                    outgoing.append(_outgoing(command, now))
+                elif isinstance(command, StartChild):
+                    queue.append(self._start_child(session, command, state, now))
+                elif isinstance(command, NotifyParent):
+                    queue.append(
+                        (
+                            command.parent_execution_id,
+                            [
+                                ActionCompleted(
+                                    action_id=command.child_id,
+                                    task_id=command.parent_task_id,
+                                    failed=command.failed,
+                                    result=command.output,
+                                    error=command.state_info,
+                                )
+                            ],
+                        )
+                    )
         add_to_outbox(session, outgoing, now=now)
         return _Applied(outgoing, len(events))
+
+    def _start_child(
+        self, session: Session, command: StartChild, parent: ExecutionState, now: datetime
+    ) -> tuple[str, list[Event]]:
+        problem = workflows.create_child(
+            session,
+            command,
+            parent_workflow=parent.workflow_name,
+            project_id=parent.project_id,
+            now=now,
+        )
+        if problem is None:
+            return command.child_id, [StartExecution()]
+        return parent.id, [
+            ActionCompleted(
+                action_id=command.child_id,
+                task_id=command.task_id,
+                failed=True,
+                result={"result": problem},
+                error=problem,
+            )
+        ]
 
 
 def _machine_event(event: messages_pb2.EngineEvent) -> Event | None:
@@ -334,44 +388,3 @@ def _json_object(text: str, field: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise InputError(f"{field} must be a JSON object, got {type(value).__name__}")
     return value
-
-
-def _resolve_workflow(
-    session: Session, request: engine_pb2.StartExecutionRequest
-) -> models.WorkflowDefinition:
-    """Finds the workflow by id, or by name in the namespace and then the default one."""
-    table = models.WorkflowDefinition
-    identifier = request.workflow_id or request.workflow_name
-    if not identifier:
-        raise InputError(
-            "Workflow ID or workflow name must be provided. Workflow ID is recommended."
-        )
-    if is_uuid(identifier):
-        row = session.get(table, identifier)
-        if row is not None:
-            return row
-    for namespace in dict.fromkeys((request.workflow_namespace, "")):
-        row = session.scalars(
-            select(table).where(table.name == identifier, table.namespace == namespace)
-        ).first()
-        if row is not None:
-            return row
-    raise NotFoundError(
-        f"Workflow not found [workflow_identifier={identifier}, "
-        f"namespace={request.workflow_namespace}]"
-    )
-
-
-def _check_input(spec: Any, given: dict[str, Any]) -> dict[str, Any]:
-    """Fills defaults; raises WorkflowInputError naming missing and unexpected inputs."""
-    declared = {p.name: p for p in spec.input}
-    missing = [name for name, p in declared.items() if not p.has_default and name not in given]
-    unexpected = [name for name in given if name not in declared]
-    if missing or unexpected:
-        details = f"missing={missing}" if missing else ""
-        if unexpected:
-            details += (", " if details else "") + f"unexpected={unexpected}"
-        raise WorkflowInputError(
-            f"Invalid input [name={spec.name}, class=DirectWorkflowSpec, {details}]"
-        )
-    return {**{n: p.default for n, p in declared.items() if p.has_default}, **given}

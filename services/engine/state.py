@@ -28,6 +28,8 @@ class ActionRun:
     state_info: str | None = None
     updated_at: datetime | None = None
     index: int = 0
+    #: "action", or "workflow" for a sub-workflow run (its id is the child execution's).
+    kind: str = "action"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +87,10 @@ class ExecutionState:
     tasks: tuple[TaskRun, ...] = ()
     updated_at: datetime | None = None
     project_id: str = ""
+    #: The task execution that started this execution, for sub-workflows.
+    parent_task_id: str | None = None
+    #: The execution of that task.
+    parent_execution_id: str | None = None
 
     def task(self, task_id: str) -> TaskRun | None:
         """The task execution with this id, if any."""
@@ -134,7 +140,34 @@ class RunAction:
     project_id: str = ""
 
 
-Command = RunAction
+@dataclass(frozen=True, slots=True)
+class StartChild:
+    """Start a sub-workflow execution for a task (in the same tree and transaction)."""
+
+    child_id: str
+    task_id: str
+    parent_execution_id: str
+    root_execution_id: str
+    workflow_name: str
+    workflow_namespace: str
+    input: dict[str, Any]
+    index: int = 0
+    env: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyParent:
+    """A sub-workflow finished: tell the parent task (in the same tree and transaction)."""
+
+    parent_execution_id: str
+    parent_task_id: str
+    child_id: str
+    failed: bool
+    output: dict[str, Any]
+    state_info: str | None = None
+
+
+Command = RunAction | StartChild | NotifyParent
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -70,6 +71,9 @@ def load(session: Session, execution_id: str) -> ExecutionState | None:
                 index=a.item_index,
             )
         )
+    for t in task_rows:
+        for child in t.subworkflows or ():
+            actions.setdefault(t.id, []).append(_child_run(child))
     tasks = tuple(
         TaskRun(
             id=t.id,
@@ -110,6 +114,43 @@ def load(session: Session, execution_id: str) -> ExecutionState | None:
         tasks=tasks,
         updated_at=row.updated_at,
         project_id=row.project_id,
+        parent_task_id=row.task_execution_id,
+        parent_execution_id=_parent_execution(session, row.task_execution_id),
+    )
+
+
+def _child_run(record: dict[str, Any]) -> ActionRun:
+    return ActionRun(
+        id=record["id"],
+        name=record["name"],
+        state=State(record["state"]),
+        input=record.get("input") or {},
+        created_at=datetime.fromisoformat(record["created_at"]),
+        output=record.get("output"),
+        state_info=record.get("state_info"),
+        index=record.get("index", 0),
+        kind="workflow",
+    )
+
+
+def _child_record(run: ActionRun) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "name": run.name,
+        "state": str(run.state),
+        "input": run.input,
+        "created_at": run.created_at.isoformat(),
+        "output": run.output,
+        "state_info": run.state_info,
+        "index": run.index,
+    }
+
+
+def _parent_execution(session: Session, task_id: str | None) -> str | None:
+    if not task_id:
+        return None
+    return session.scalar(
+        select(models.TaskExecution.workflow_execution_id).where(models.TaskExecution.id == task_id)
     )
 
 
@@ -129,6 +170,9 @@ def save(session: Session, before: ExecutionState, after: ExecutionState) -> Non
         _save_task(session, after, task, exists=previous is not None, project_id=project_id)
         old_actions = {a.id: a for a in previous.actions} if previous else {}
         for action in task.actions:
+            # Sub-workflow runs are recorded on the task (subworkflows), not as actions.
+            if action.kind == "workflow":
+                continue
             if old_actions.get(action.id) != action:
                 _save_action(
                     session,
@@ -163,6 +207,7 @@ def _save_task(
         result=task.result,
         runtime_context=_runtime_context(task),
         items=list(task.items) if task.items is not None else None,
+        subworkflows=[_child_record(a) for a in task.actions if a.kind == "workflow"] or None,
         processed=task.processed,
         error_handled=task.error_handled,
         started_at=task.started_at,

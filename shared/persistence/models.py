@@ -110,6 +110,9 @@ class TaskExecution(Base):
     runtime_context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # The zipped loop values of a with-items task, one mapping per action.
     items: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+    # The task's own record of the sub-workflow executions it started and of
+    # the outcomes it has applied (the children's rows may be ahead of it).
+    subworkflows: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
     processed: Mapped[bool] = mapped_column(Boolean, default=False)
     error_handled: Mapped[bool] = mapped_column(Boolean, default=False)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -1,0 +1,136 @@
+"""Finding workflow definitions and starting executions of them, inside a transaction.
+
+Names resolve in the execution's namespace first, then the default one; a
+sub-workflow named without a workbook prefix is looked up in its parent's
+workbook first (`wb.child`), as Mistral does.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from levante.engine import store
+from levante.engine.state import StartChild
+from levante.errors import InputError, LevanteError, NotFoundError, WorkflowInputError
+from levante.language.spec import WorkflowSpec, WorkflowType
+from levante.persistence import models
+from levante.persistence.repository import is_uuid
+from levante.states import State
+
+
+def resolve(
+    session: Session, identifier: str, namespace: str, *, workbook: str | None = None
+) -> models.WorkflowDefinition:
+    """A workflow by id, or by name (workbook-local first) in `namespace`, then the default."""
+    table = models.WorkflowDefinition
+    if not identifier:
+        raise InputError(
+            "Workflow ID or workflow name must be provided. Workflow ID is recommended."
+        )
+    if is_uuid(identifier):
+        row = session.get(table, identifier)
+        if row is not None:
+            return row
+    names = [identifier]
+    if workbook and "." not in identifier:
+        names.insert(0, f"{workbook}.{identifier}")
+    for name in names:
+        for space in dict.fromkeys((namespace, "")):
+            row = session.scalars(
+                select(table).where(table.name == name, table.namespace == space)
+            ).first()
+            if row is not None:
+                return row
+    raise NotFoundError(
+        f"Workflow not found [workflow_identifier={identifier}, namespace={namespace}]"
+    )
+
+
+def check_input(spec: WorkflowSpec, given: dict[str, Any]) -> dict[str, Any]:
+    """Fills defaults; raises WorkflowInputError naming missing and unexpected inputs."""
+    declared = {p.name: p for p in spec.input}
+    missing = [name for name, p in declared.items() if not p.has_default and name not in given]
+    unexpected = [name for name in given if name not in declared]
+    if missing or unexpected:
+        details = f"missing={missing}" if missing else ""
+        if unexpected:
+            details += (", " if details else "") + f"unexpected={unexpected}"
+        kind = "ReverseWorkflowSpec" if spec.type is WorkflowType.REVERSE else "DirectWorkflowSpec"
+        raise WorkflowInputError(f"Invalid input [name={spec.name}, class={kind}, {details}]")
+    return {**{n: p.default for n, p in declared.items() if p.has_default}, **given}
+
+
+def check_params(spec: WorkflowSpec, params: dict[str, Any]) -> None:
+    """A reverse workflow needs `task_name` naming one of its tasks."""
+    if spec.type is not WorkflowType.REVERSE:
+        return
+    target = params.get("task_name")
+    if target not in spec.tasks:
+        raise InputError(
+            f"Invalid task name [workflow={spec.name}, task_name={target}]: a reverse workflow "
+            f"runs the task named by the task_name param, one of: {', '.join(spec.tasks)}"
+        )
+
+
+def create_child(
+    session: Session,
+    command: StartChild,
+    *,
+    parent_workflow: str,
+    project_id: str,
+    now: datetime,
+) -> str | None:
+    """Creates a sub-workflow execution (IDLE); returns None, or why it could not start.
+
+    A child that cannot start is still recorded, in ERROR, so its parent task
+    and the user see why.
+    """
+    workbook = parent_workflow.rsplit(".", 1)[0] if "." in parent_workflow else None
+    params = {
+        "root_execution_id": command.root_execution_id,
+        "task_execution_id": command.task_id,
+        "index": command.index,
+        "namespace": command.workflow_namespace,
+        "env": command.env,
+    }
+    row = models.WorkflowExecution(
+        id=command.child_id,
+        workflow_id="",
+        workflow_name=command.workflow_name,
+        workflow_namespace=command.workflow_namespace,
+        definition="",
+        description="sub-workflow execution",
+        tags=[],
+        params=params,
+        input=command.input,
+        output={},
+        context={},
+        published_global={},
+        state=str(State.IDLE),
+        state_info=None,
+        task_execution_id=command.task_id,
+        root_execution_id=command.root_execution_id,
+        scope="private",
+        project_id=project_id,
+        created_at=now,
+        updated_at=now,
+    )
+    problem = None
+    try:
+        definition = resolve(
+            session, command.workflow_name, command.workflow_namespace, workbook=workbook
+        )
+        spec = store.workflow_spec(definition.definition, definition.name)
+        row.input = check_input(spec, command.input)
+        row.workflow_id, row.workflow_name = definition.id, definition.name
+        row.workflow_namespace, row.definition = definition.namespace, definition.definition
+    except LevanteError as error:
+        problem = error.message
+        row.state, row.state_info, row.output = str(State.ERROR), problem, {"result": problem}
+    session.add(row)
+    session.flush()
+    return problem

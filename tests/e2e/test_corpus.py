@@ -1,0 +1,47 @@
+"""Workflows whose outcomes were observed on real Mistral, run through the real system."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.support.net import eventually
+
+CASES = yaml.safe_load((Path(__file__).parent / "corpus" / "mistral_observed.yaml").read_text())
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_observed_outcome(mistral, case: dict) -> None:
+    name = f"c{uuid.uuid4().hex[:10]}"
+    mistral.workflows.create(case["definition"].replace("{name}", name))
+    execution = mistral.executions.create(
+        case["run"].replace("{name}", name),
+        workflow_input=case.get("input") or {},
+        **(case.get("params") or {}),
+    )
+
+    def finished():
+        current = mistral.executions.get(execution.id)
+        return current if current.state in ("SUCCESS", "ERROR", "CANCELLED") else None
+
+    done = eventually(finished, timeout=60, what=f"{case['id']} to finish")
+    assert done.state == case["state"], done.state_info
+    if "output" in case:
+        assert json.loads(done.output) == case["output"]
+    if "state_info_contains" in case:
+        assert case["state_info_contains"] in done.state_info
+    tasks = {t.name: t for t in mistral.tasks.list(workflow_execution_id=execution.id)}
+    for task_name, state in case.get("tasks", {}).items():
+        assert tasks[task_name].state == state, task_name
+    for task_name, info in case.get("task_info", {}).items():
+        assert tasks[task_name].state_info == info
+    for task_name, prefix in case.get("task_info_starts", {}).items():
+        assert tasks[task_name].state_info.startswith(prefix), tasks[task_name].state_info
+    for task_name, result in case.get("task_results", {}).items():
+        assert json.loads(mistral.tasks.get(tasks[task_name].id).result) == result
+    for task_name in case.get("absent", []):
+        assert task_name not in tasks
