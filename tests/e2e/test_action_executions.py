@@ -50,9 +50,7 @@ def test_run_sync_with_save_result_waits(mistral) -> None:
 
 
 def test_completing_a_finished_action_is_refused(mistral, levante: LevanteProcess) -> None:
-    answer = mistral.action_executions.create(
-        "std.noop", save_result=True, run_sync=True
-    )
+    answer = mistral.action_executions.create("std.noop", save_result=True, run_sync=True)
     try:
         mistral.action_executions.update(answer.id, state="SUCCESS", output='{"x": 1}')
     except APIException as error:
@@ -61,11 +59,10 @@ def test_completing_a_finished_action_is_refused(mistral, levante: LevanteProces
     else:
         raise AssertionError("expected a 400")
     status, body = request(
-        "PUT", f"{levante.url}/action_executions/{uuid.uuid4()}",
+        "PUT",
+        f"{levante.url}/action_executions/{uuid.uuid4()}",
         body=json.dumps({"state": "SUCCESS"}).encode(),
     )
     assert status == 404 and "ActionExecution not found" in body["faultstring"]
-    status, body = request(
-        "PUT", f"{levante.url}/action_executions/{answer.id}", body=b"{}"
-    )
+    status, body = request("PUT", f"{levante.url}/action_executions/{answer.id}", body=b"{}")
     assert status == 400 and body["faultstring"].startswith("Error. Expected one of")

@@ -40,7 +40,8 @@ def test_observed_outcome(mistral, case: dict) -> None:
     for task_name, info in case.get("task_info", {}).items():
         assert tasks[task_name].state_info == info
     for task_name, prefix in case.get("task_info_starts", {}).items():
-        assert tasks[task_name].state_info.startswith(prefix), tasks[task_name].state_info
+        expected = prefix.replace("{name}", name)
+        assert tasks[task_name].state_info.startswith(expected), tasks[task_name].state_info
     for task_name, result in case.get("task_results", {}).items():
         assert json.loads(mistral.tasks.get(tasks[task_name].id).result) == result
     for task_name in case.get("absent", []):

@@ -1,15 +1,30 @@
-"""Replays a workflow against the pure engine with scripted action results."""
+"""Replays workflows against the pure engine with scripted action results.
+
+Sub-workflows run too: StartChild and NotifyParent are handled here as the
+runtime handles them (in the same "transaction"), so a whole execution tree
+is rehearsed without a database or broker.
+"""
 
 from __future__ import annotations
 
 import itertools
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from levante.engine.machine import step
-from levante.engine.state import ActionCompleted, ExecutionState, RunAction, StartExecution
+from levante.engine.state import (
+    ActionCompleted,
+    Event,
+    ExecutionState,
+    NotifyParent,
+    RunAction,
+    StartChild,
+    StartExecution,
+)
 from levante.language import parse
+from levante.language.spec import WorkflowSpec
 from levante.states import State
 
 START = datetime(2026, 1, 1, 12, 0, 0)
@@ -17,9 +32,10 @@ START = datetime(2026, 1, 1, 12, 0, 0)
 
 @dataclass
 class Rehearsal:
-    """The outcome of a replay: final state, task start order, commands seen."""
+    """The outcome of a replay: final states, task start order, commands seen."""
 
     state: ExecutionState
+    executions: dict[str, ExecutionState] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)
     commands: list[RunAction] = field(default_factory=list)
 
@@ -36,41 +52,111 @@ def _default_result(command: RunAction) -> dict[str, Any]:
     return {"result": None}
 
 
+class _Tree:
+    def __init__(self, specs: dict[str, WorkflowSpec]) -> None:
+        self.specs = specs
+        self.executions: dict[str, ExecutionState] = {}
+        self.counter = itertools.count(1)
+        self.clock = (START + timedelta(seconds=i) for i in itertools.count())
+        self.pending: list[RunAction] = []
+
+    def new_id(self) -> str:
+        return f"id-{next(self.counter)}"
+
+    def create(
+        self,
+        spec: WorkflowSpec,
+        *,
+        execution_id: str,
+        root_id: str,
+        workflow_input: dict[str, Any],
+        params: dict[str, Any],
+        parent: tuple[str, str] | None = None,
+    ) -> None:
+        declared = {p.name: p.default for p in spec.input if p.has_default}
+        self.executions[execution_id] = ExecutionState(
+            id=execution_id,
+            root_id=root_id,
+            workflow_id=f"wf-{spec.name}",
+            workflow_name=spec.name,
+            workflow_namespace="",
+            spec=spec,
+            state=State.IDLE,
+            input={**declared, **workflow_input},
+            params={"env": {}, **params},
+            created_at=START,
+            parent_execution_id=parent[0] if parent else None,
+            parent_task_id=parent[1] if parent else None,
+        )
+
+    def apply(self, execution_id: str, event: Event) -> None:
+        queue: deque[tuple[str, Event]] = deque([(execution_id, event)])
+        now = next(self.clock)
+        while queue:
+            current, current_event = queue.popleft()
+            outcome = step(self.executions[current], current_event, now=now, new_id=self.new_id)
+            self.executions[current] = outcome.state
+            for command in outcome.commands:
+                if isinstance(command, RunAction):
+                    self.pending.append(command)
+                elif isinstance(command, StartChild):
+                    name = command.workflow_name
+                    self.create(
+                        self.specs[name],
+                        execution_id=command.child_id,
+                        root_id=command.root_execution_id,
+                        workflow_input=command.input,
+                        params={"index": command.index},
+                        parent=(command.parent_execution_id, command.task_id),
+                    )
+                    queue.append((command.child_id, StartExecution()))
+                elif isinstance(command, NotifyParent):
+                    queue.append(
+                        (
+                            command.parent_execution_id,
+                            ActionCompleted(
+                                action_id=command.child_id,
+                                task_id=command.parent_task_id,
+                                failed=command.failed,
+                                result=command.output,
+                                error=command.state_info,
+                            ),
+                        )
+                    )
+
+
 def rehearse(
     definition: str,
     *,
     workflow_input: dict[str, Any] | None = None,
     results: dict[str, Any] | None = None,
+    params: dict[str, Any] | None = None,
+    run: str | None = None,
     max_steps: int = 1000,
 ) -> Rehearsal:
-    """Runs the workflow to completion; `results` maps task name -> {result} | {error, data}."""
-    spec = parse(definition).workflows[0]
-    declared = {p.name: p.default for p in spec.input if p.has_default}
-    counter = itertools.count(1)
-    state = ExecutionState(
-        id="ex-1",
+    """Runs a workflow tree to completion.
+
+    `results` maps task name -> {result} | {error, data}; `run` names the
+    workflow to start (default: the first of the document).
+    """
+    specs = {spec.name: spec for spec in parse(definition).workflows}
+    main = specs[run] if run else next(iter(specs.values()))
+    tree = _Tree(specs)
+    tree.create(
+        main,
+        execution_id="ex-1",
         root_id="ex-1",
-        workflow_id="wf-1",
-        workflow_name=spec.name,
-        workflow_namespace="",
-        spec=spec,
-        state=State.IDLE,
-        input={**declared, **(workflow_input or {})},
-        params={"env": {}},
-        created_at=START,
+        workflow_input=workflow_input or {},
+        params=params or {},
     )
-    new_id = lambda: f"id-{next(counter)}"  # noqa: E731
-    clock = (START + timedelta(seconds=i) for i in itertools.count())
-    outcome = step(state, StartExecution(), now=next(clock), new_id=new_id)
-    replay = Rehearsal(state=outcome.state)
-    pending = list(outcome.commands)
+    tree.apply("ex-1", StartExecution())
+    replay = Rehearsal(state=tree.executions["ex-1"], executions=tree.executions)
     for _ in range(max_steps):
-        if not pending:
+        if not tree.pending:
             break
-        command = pending.pop(0)
-        assert isinstance(command, RunAction)
+        command = tree.pending.pop(0)
         replay.commands.append(command)
-        task = replay.state.task(command.task_id)
+        task = tree.executions[command.execution_id].task(command.task_id)
         assert task is not None
         replay.order.append(task.name)
         scripted = (results or {}).get(task.name) or _default_result(command)
@@ -86,7 +172,6 @@ def rehearse(
             event = ActionCompleted(
                 action_id=command.action_id, task_id=command.task_id, result=scripted["result"]
             )
-        outcome = step(replay.state, event, now=next(clock), new_id=new_id)
-        replay.state = outcome.state
-        pending.extend(outcome.commands)
+        tree.apply(command.execution_id, event)
+    replay.state = tree.executions["ex-1"]
     return replay

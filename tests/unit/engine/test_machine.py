@@ -19,7 +19,11 @@ CASES = yaml.safe_load((Path(__file__).parent / "cases.yaml").read_text())
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_rehearsal(case: dict) -> None:
     replay = rehearse(
-        case["workflow"], workflow_input=case.get("input"), results=case.get("results")
+        case["workflow"],
+        workflow_input=case.get("input"),
+        results=case.get("results"),
+        params=case.get("params"),
+        run=case.get("run"),
     )
     expect = case["expect"]
     final = replay.state
