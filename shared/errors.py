@@ -66,6 +66,10 @@ class AlreadyExistsError(LevanteError):
     """A resource with the same identity exists already."""
 
 
+class ForbiddenError(LevanteError):
+    """The operation is not allowed on this resource as it is (Mistral answers 403)."""
+
+
 class FailedPreconditionError(LevanteError):
     """The resource is not in a state that allows the operation."""
 

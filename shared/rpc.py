@@ -27,6 +27,7 @@ _CODES: tuple[tuple[type[errors.LevanteError], grpc.StatusCode], ...] = (
     (errors.NotFoundError, grpc.StatusCode.NOT_FOUND),
     (errors.AlreadyExistsError, grpc.StatusCode.ALREADY_EXISTS),
     (errors.FailedPreconditionError, grpc.StatusCode.FAILED_PRECONDITION),
+    (errors.ForbiddenError, grpc.StatusCode.PERMISSION_DENIED),
     (errors.InputError, grpc.StatusCode.INVALID_ARGUMENT),
     (errors.UnavailableError, grpc.StatusCode.UNAVAILABLE),
     (errors.LevanteError, grpc.StatusCode.INTERNAL),

@@ -24,7 +24,7 @@ from levante.api.servicers import (
     WorkflowsServicer,
 )
 from levante.listing import format_filter, format_order
-from levante.v2 import action_execution_pb2, execution_pb2, task_pb2, workflow_pb2
+from levante.v2 import action_execution_pb2, common_pb2, execution_pb2, task_pb2, workflow_pb2
 
 log = structlog.get_logger(__name__)
 
@@ -110,6 +110,7 @@ _STATUS: tuple[tuple[type[errors.LevanteError], int], ...] = (
     (errors.NotFoundError, 404),
     (errors.AlreadyExistsError, 409),
     (errors.FailedPreconditionError, 400),
+    (errors.ForbiddenError, 403),
     (errors.InputError, 400),
     (errors.UnavailableError, 503),
     (errors.LevanteError, 500),
@@ -178,6 +179,8 @@ class MistralRestFace:
             route("POST", f"/v2/executions{suffix}", self.create_execution)
             route("GET", f"/v2/executions{suffix}", self.list_executions)
             route("GET", f"/v2/executions/{{id}}{suffix}", self.get_execution)
+            route("PUT", f"/v2/executions/{{id}}{suffix}", self.update_execution)
+            route("DELETE", f"/v2/executions/{{id}}{suffix}", self.delete_execution)
             route("GET", f"/v2/executions/{{id}}/tasks{suffix}", self.list_execution_tasks)
             route("GET", f"/v2/tasks{suffix}", self.list_tasks)
             route("GET", f"/v2/tasks/{{id}}{suffix}", self.get_task)
@@ -317,6 +320,46 @@ class MistralRestFace:
         )
         return _single(request, mistral.execution(execution), EXECUTION_COLUMNS)
 
+    async def update_execution(self, request: web.Request) -> web.Response:
+        body = await _json_body(request)
+        execution = execution_pb2.Execution(name=f"executions/{request.match_info['id']}")
+        paths = []
+        state = body.get("state")
+        if state:
+            if not isinstance(state, str) or f"STATE_{state}" not in common_pb2.State.keys():
+                raise errors.InputError(
+                    f"Cannot change state to {state}. Allowed states are: "
+                    "'RUNNING, PAUSED, SUCCESS, ERROR, CANCELLED"
+                )
+            execution.state = convert.state_to_proto(state)
+            execution.state_info = str(body.get("state_info") or "")
+            paths += ["state", "state_info"]
+        if body.get("description") is not None:
+            execution.description = str(body["description"])
+            paths.append("description")
+        params = mistral.json_object(body.get("params"), "params")
+        if "env" in params:
+            execution.params.update({"env": params["env"] or {}})
+            paths.append("params.env")
+        update = execution_pb2.UpdateExecutionRequest(execution=execution)
+        update.update_mask.paths.extend(paths)
+        updated = await self.executions.UpdateExecution(update, None)
+        answer = mistral.execution(updated)
+        if "description" in paths:  # Mistral answers a rename without these
+            for key in ("params", "input", "output", "published_global"):
+                answer.pop(key, None)
+        return _json(answer)
+
+    async def delete_execution(self, request: web.Request) -> web.Response:
+        force = request.query.get("force", "").lower() in ("true", "1", "yes")
+        await self.executions.DeleteExecution(
+            execution_pb2.DeleteExecutionRequest(
+                name=f"executions/{request.match_info['id']}", force=force
+            ),
+            None,
+        )
+        return web.Response(status=204)
+
     # -- tasks --------------------------------------------------------------
 
     async def list_tasks(self, request: web.Request, *, parent: str = "") -> web.Response:
@@ -384,8 +427,15 @@ class MistralRestFace:
         )
         answer = mistral.action_execution(created)
         if not save_result:  # nothing stored: Mistral answers with nulls
-            answer.update(id=None, description=None, project_id=None, accepted=None,
-                          created_at=None, updated_at=None, task_name=None)
+            answer.update(
+                id=None,
+                description=None,
+                project_id=None,
+                accepted=None,
+                created_at=None,
+                updated_at=None,
+                task_name=None,
+            )
         return _json(answer, status=201)
 
     async def update_action_execution(self, request: web.Request) -> web.Response:

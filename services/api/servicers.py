@@ -189,6 +189,47 @@ class ExecutionsServicer(execution_pb2_grpc.ExecutionsServiceServicer):
         record = await asyncio.to_thread(self._repo.get_execution, started.execution_id)
         return convert.execution_to_proto(record)
 
+    async def UpdateExecution(self, request: Any, context: Any) -> execution_pb2.Execution:
+        execution = request.execution
+        execution_id = _id_of(execution.name or execution.id, "executions")
+        paths = set(request.update_mask.paths)
+        unknown = paths - {"state", "state_info", "description", "params", "params.env"}
+        if unknown:
+            raise InputError(f"Execution fields that cannot be updated: {sorted(unknown)}")
+        if not paths & {"state", "description", "params", "params.env"}:
+            raise InputError("The property state, description, or env is not provided for update.")
+        if "description" in paths and "state" in paths:
+            raise InputError("The property description must be updated separately from state.")
+        if "description" in paths:
+            record = await asyncio.to_thread(
+                self._repo.update_execution_description,
+                execution_id,
+                execution.description,
+                now=utcnow(),
+            )
+            return convert.execution_to_proto(record)
+        env = (
+            convert.plain(execution.params).get("env") if paths & {"params", "params.env"} else None
+        )
+        control = engine_pb2.UpdateExecutionStateRequest(
+            execution_id=execution_id,
+            state=convert.state_from_proto(execution.state) if "state" in paths else "",
+            state_info=execution.state_info,
+            env_json=json.dumps(env or {}),
+        )
+        try:
+            await self._engine.UpdateExecutionState(control, timeout=60)
+        except grpc.aio.AioRpcError as error:
+            raise error_from_rpc(error) from None
+        record = await asyncio.to_thread(self._repo.get_execution, execution_id)
+        return convert.execution_to_proto(record)
+
+    async def DeleteExecution(self, request: Any, context: Any) -> empty_pb2.Empty:
+        await asyncio.to_thread(
+            self._repo.delete_execution, _id_of(request.name, "executions"), force=request.force
+        )
+        return empty_pb2.Empty()
+
     async def GetExecution(self, request: Any, context: Any) -> execution_pb2.Execution:
         record = await asyncio.to_thread(
             self._repo.get_execution, _id_of(request.name, "executions")
@@ -248,7 +289,10 @@ class ActionExecutionsServicer(action_execution_pb2_grpc.ActionExecutionsService
     """levante.v2.ActionExecutionsService."""
 
     def __init__(
-        self, repository: Repository, engine: engine_pb2_grpc.EngineServiceStub, *,
+        self,
+        repository: Repository,
+        engine: engine_pb2_grpc.EngineServiceStub,
+        *,
         poll_seconds: float = 0.01,
     ) -> None:
         self._repo = repository

@@ -24,6 +24,7 @@ from typing import Any
 
 from levante.engine import items as with_items
 from levante.engine import joins
+from levante.engine.lifecycle import LifecycleMixin
 from levante.engine.state import (
     ActionCompleted,
     ActionRun,
@@ -32,9 +33,12 @@ from levante.engine.state import (
     ExecutionState,
     NotifyParent,
     Outcome,
+    PauseExecution,
+    ResumeExecution,
     RunAction,
     StartChild,
     StartExecution,
+    StopExecution,
     TaskRun,
 )
 from levante.errors import ExpressionError
@@ -55,10 +59,16 @@ def step(
         run.start()
     elif isinstance(event, ActionCompleted):
         run.complete_action(event)
+    elif isinstance(event, PauseExecution):
+        run.pause()
+    elif isinstance(event, ResumeExecution):
+        run.resume(event)
+    elif isinstance(event, StopExecution):
+        run.stop(event)
     return run.outcome()
 
 
-class _Run:
+class _Run(LifecycleMixin):
     """Mutable scratchpad for one step; frozen into an Outcome at the end."""
 
     def __init__(self, state: ExecutionState, *, now: datetime, new_id: Callable[[], str]):
@@ -233,7 +243,11 @@ class _Run:
         values = task.items or ()
         running = sum(1 for a in task.actions if a.state not in COMPLETED)
         limit = task.capacity or len(values)
-        while len(task.actions) < len(values) and running < limit:
+        while (
+            len(task.actions) < len(values)
+            and running < limit
+            and self.state.state is State.RUNNING
+        ):
             index = len(task.actions)
             data = {**task.in_context, **values[index]}
             try:
@@ -336,7 +350,9 @@ class _Run:
             task = dataclasses.replace(task, state=State.ERROR, state_info=info, result=info)
             published = {}
         task = self._put(dataclasses.replace(task, published=published or {}))
-        self._run_transitions(task, spec)
+        if self.state.state is State.RUNNING:
+            self._run_transitions(task, spec)
+        # else: paused; the transitions run on resume
 
     def _run_transitions(self, task: TaskRun, spec: TaskSpec) -> None:
         if self.state.spec.type is WorkflowType.REVERSE:

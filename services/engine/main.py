@@ -43,6 +43,12 @@ class EngineServicer(engine_pb2_grpc.EngineServiceServicer):
         state = await self._runtime.complete_action(request)
         return engine_pb2.CompleteActionResponse(state=state)
 
+    async def UpdateExecutionState(
+        self, request: engine_pb2.UpdateExecutionStateRequest, context: grpc.aio.ServicerContext
+    ) -> engine_pb2.UpdateExecutionStateResponse:
+        state = await self._runtime.update_execution_state(request)
+        return engine_pb2.UpdateExecutionStateResponse(state=state)
+
 
 class EngineService:
     """Consumes engine events, serves StartExecution, relays the outbox."""

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from levante.engine import actions as direct_actions
 from levante.engine import store, workflows
+from levante.engine.control import control_event
 from levante.engine.machine import step
 from levante.engine.state import (
     ActionCompleted,
@@ -32,10 +33,11 @@ from levante.engine.state import (
     ExecutionState,
     NotifyParent,
     RunAction,
+    Signal,
     StartChild,
     StartExecution,
 )
-from levante.errors import InputError
+from levante.errors import FailedPreconditionError, InputError, NotFoundError
 from levante.internal.v1 import engine_pb2, messages_pb2
 from levante.messaging.jetstream import Outgoing, PullConsumer, work_subject
 from levante.messaging.outbox import OutboxRelay, add_to_outbox, delete_from_outbox, utcnow
@@ -190,6 +192,42 @@ class EngineRuntime:
                 outgoing += self._apply(session, execution_id, machine_events, now).outgoing
         return outgoing
 
+    # -- user control -------------------------------------------------------
+
+    async def update_execution_state(self, request: engine_pb2.UpdateExecutionStateRequest) -> str:
+        """Pauses, resumes or stops an execution, or updates its env; returns its state."""
+        state, outgoing = await asyncio.to_thread(self._update_execution_state, request)
+        await self._relay.publish(outgoing)
+        return state
+
+    def _update_execution_state(
+        self, request: engine_pb2.UpdateExecutionStateRequest
+    ) -> tuple[str, list[Outgoing]]:
+        env = _json_object(request.env_json, "env")
+        with self._db.read() as session:
+            row = session.get(models.WorkflowExecution, request.execution_id)
+            if row is None:
+                raise NotFoundError(f"WorkflowExecution not found [id={request.execution_id}]")
+            root_id = row.root_execution_id or row.id
+        if not request.state:
+            return self._update_env(request.execution_id, env), []
+        event = control_event(request.state, request.state_info or None, env)
+        outgoing = self._apply_in_tree(root_id, [(request.execution_id, event)])
+        with self._db.read() as session:
+            return session.get(models.WorkflowExecution, request.execution_id).state, outgoing
+
+    def _update_env(self, execution_id: str, env: dict[str, Any]) -> str:
+        with self._db.write() as session:
+            row = session.get(models.WorkflowExecution, execution_id)
+            if row.state in (State.RUNNING, State.IDLE):
+                raise FailedPreconditionError(
+                    f"The env of execution {execution_id} can only be updated while it is "
+                    f"paused or finished; it is {row.state}"
+                )
+            row.params = {**row.params, "env": {**(row.params.get("env") or {}), **env}}
+            row.updated_at = self._clock()
+            return row.state
+
     # -- actions ------------------------------------------------------------
 
     async def start_action(self, request: engine_pb2.StartActionRequest) -> str:
@@ -285,6 +323,8 @@ class EngineRuntime:
                     outgoing.append(_outgoing(command, now))
                 elif isinstance(command, StartChild):
                     queue.append(self._start_child(session, command, state, now))
+                elif isinstance(command, Signal):
+                    queue.append((command.execution_id, [command.event]))
                 elif isinstance(command, NotifyParent):
                     queue.append(
                         (

@@ -116,7 +116,27 @@ class ActionCompleted:
     error: str | None = None
 
 
-Event = StartExecution | ActionCompleted
+@dataclass(frozen=True, slots=True)
+class PauseExecution:
+    """Pause: running actions finish, but nothing new starts until resumed."""
+
+
+@dataclass(frozen=True, slots=True)
+class ResumeExecution:
+    """Resume a paused execution, optionally with an updated env."""
+
+    env: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StopExecution:
+    """Finish the execution now: CANCELLED, or forced to SUCCESS / ERROR with a reason."""
+
+    state: str
+    state_info: str | None = None
+
+
+Event = StartExecution | ActionCompleted | PauseExecution | ResumeExecution | StopExecution
 
 
 # Commands: what the runtime must do after committing the new state.
@@ -167,7 +187,15 @@ class NotifyParent:
     state_info: str | None = None
 
 
-Command = RunAction | StartChild | NotifyParent
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """Apply `event` to another execution of the same tree (same transaction)."""
+
+    execution_id: str
+    event: Event
+
+
+Command = RunAction | StartChild | NotifyParent | Signal
 
 
 @dataclass(frozen=True, slots=True)

@@ -161,7 +161,7 @@ def save(session: Session, before: ExecutionState, after: ExecutionState) -> Non
         raise NotFoundError(f"WorkflowExecution not found [id={after.id}]")
     project_id = row.project_id
     row.state, row.state_info, row.output = str(after.state), after.state_info, after.output
-    row.context, row.updated_at = after.context, after.updated_at
+    row.context, row.updated_at, row.params = after.context, after.updated_at, after.params
     old_tasks = {t.id: t for t in before.tasks}
     for task in after.tasks:
         previous = old_tasks.get(task.id)

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Boolean, DateTime, and_, false, or_, select
+from sqlalchemy import Boolean, DateTime, and_, delete, false, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from levante.errors import AlreadyExistsError, InputError, NotFoundError
+from levante.errors import AlreadyExistsError, ForbiddenError, InputError, NotFoundError
 from levante.listing import Filter, Order
 from levante.persistence import models
 from levante.persistence.db import Database
@@ -27,6 +27,7 @@ UUID_PATTERN = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
 MAX_LIMIT = 1000
+FINISHED = ("SUCCESS", "ERROR", "CANCELLED")
 
 
 def is_uuid(text: str) -> bool:
@@ -261,6 +262,60 @@ class Repository:
     def list_executions(self, query: ListQuery) -> Page[ExecutionRecord]:
         """A page of executions."""
         return self._list(models.WorkflowExecution, ExecutionRecord, query)
+
+    def update_execution_description(
+        self, execution_id: str, description: str, *, now: datetime
+    ) -> ExecutionRecord:
+        """Renames an execution; raises NotFoundError."""
+        with self.db.write() as session:
+            row = session.get(models.WorkflowExecution, execution_id)
+            if row is None:
+                raise NotFoundError(f"WorkflowExecution not found [id={execution_id}]")
+            row.description, row.updated_at = description, now
+            session.flush()
+            return _record(ExecutionRecord, row)
+
+    def delete_execution(self, execution_id: str, *, force: bool = False) -> None:
+        """Deletes an execution with its tasks, actions and sub-workflows.
+
+        Raises NotFoundError, or ForbiddenError for an unfinished execution
+        unless `force`.
+        """
+        with self.db.write() as session:
+            row = session.get(models.WorkflowExecution, execution_id)
+            if row is None:
+                raise NotFoundError(f"WorkflowExecution not found [id={execution_id}]")
+            if not force and row.state not in FINISHED:
+                raise ForbiddenError(
+                    "Only completed executions can be deleted. Use --force to override this. "
+                    f"Execution {execution_id} is in {row.state} state"
+                )
+            doomed = [execution_id]
+            frontier = [execution_id]
+            while frontier:
+                task_ids = session.scalars(
+                    select(models.TaskExecution.id).where(
+                        models.TaskExecution.workflow_execution_id.in_(frontier)
+                    )
+                ).all()
+                frontier = (
+                    list(
+                        session.scalars(
+                            select(models.WorkflowExecution.id).where(
+                                models.WorkflowExecution.task_execution_id.in_(task_ids)
+                            )
+                        ).all()
+                    )
+                    if task_ids
+                    else []
+                )
+                doomed.extend(frontier)
+            for table, column in (
+                (models.ActionExecution, models.ActionExecution.workflow_execution_id),
+                (models.TaskExecution, models.TaskExecution.workflow_execution_id),
+                (models.WorkflowExecution, models.WorkflowExecution.id),
+            ):
+                session.execute(delete(table).where(column.in_(doomed)))
 
     def get_task(self, task_id: str) -> TaskRecord:
         """A task execution by id; raises NotFoundError."""

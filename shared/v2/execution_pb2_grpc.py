@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 from levante.v2 import execution_pb2 as levante_dot_v2_dot_execution__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -50,6 +51,16 @@ class ExecutionsServiceStub:
                 request_serializer=levante_dot_v2_dot_execution__pb2.ListExecutionsRequest.SerializeToString,
                 response_deserializer=levante_dot_v2_dot_execution__pb2.ListExecutionsResponse.FromString,
                 _registered_method=True)
+        self.UpdateExecution = channel.unary_unary(
+                '/levante.v2.ExecutionsService/UpdateExecution',
+                request_serializer=levante_dot_v2_dot_execution__pb2.UpdateExecutionRequest.SerializeToString,
+                response_deserializer=levante_dot_v2_dot_execution__pb2.Execution.FromString,
+                _registered_method=True)
+        self.DeleteExecution = channel.unary_unary(
+                '/levante.v2.ExecutionsService/DeleteExecution',
+                request_serializer=levante_dot_v2_dot_execution__pb2.DeleteExecutionRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
 
 
 class ExecutionsServiceServicer:
@@ -77,6 +88,24 @@ class ExecutionsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateExecution(self, request, context):
+        """Changes an execution: `state` (pause with PAUSED, resume with RUNNING,
+        stop with CANCELLED, SUCCESS or ERROR and a `state_info`),
+        `description`, or `params.env` (merged into the env on resume, or on
+        its own while paused or finished).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteExecution(self, request, context):
+        """Deletes a finished execution with its tasks, actions and sub-workflows;
+        `force` deletes one that is not finished.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ExecutionsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -94,6 +123,16 @@ def add_ExecutionsServiceServicer_to_server(servicer, server):
                     servicer.ListExecutions,
                     request_deserializer=levante_dot_v2_dot_execution__pb2.ListExecutionsRequest.FromString,
                     response_serializer=levante_dot_v2_dot_execution__pb2.ListExecutionsResponse.SerializeToString,
+            ),
+            'UpdateExecution': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateExecution,
+                    request_deserializer=levante_dot_v2_dot_execution__pb2.UpdateExecutionRequest.FromString,
+                    response_serializer=levante_dot_v2_dot_execution__pb2.Execution.SerializeToString,
+            ),
+            'DeleteExecution': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteExecution,
+                    request_deserializer=levante_dot_v2_dot_execution__pb2.DeleteExecutionRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -178,6 +217,60 @@ class ExecutionsService:
             '/levante.v2.ExecutionsService/ListExecutions',
             levante_dot_v2_dot_execution__pb2.ListExecutionsRequest.SerializeToString,
             levante_dot_v2_dot_execution__pb2.ListExecutionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateExecution(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/levante.v2.ExecutionsService/UpdateExecution',
+            levante_dot_v2_dot_execution__pb2.UpdateExecutionRequest.SerializeToString,
+            levante_dot_v2_dot_execution__pb2.Execution.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteExecution(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/levante.v2.ExecutionsService/DeleteExecution',
+            levante_dot_v2_dot_execution__pb2.DeleteExecutionRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
             options,
             channel_credentials,
             insecure,

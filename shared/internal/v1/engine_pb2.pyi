@@ -69,3 +69,21 @@ class CompleteActionResponse(_message.Message):
     STATE_FIELD_NUMBER: _ClassVar[int]
     state: str
     def __init__(self, state: _Optional[str] = ...) -> None: ...
+
+class UpdateExecutionStateRequest(_message.Message):
+    __slots__ = ("execution_id", "state", "state_info", "env_json")
+    EXECUTION_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    STATE_INFO_FIELD_NUMBER: _ClassVar[int]
+    ENV_JSON_FIELD_NUMBER: _ClassVar[int]
+    execution_id: str
+    state: str
+    state_info: str
+    env_json: str
+    def __init__(self, execution_id: _Optional[str] = ..., state: _Optional[str] = ..., state_info: _Optional[str] = ..., env_json: _Optional[str] = ...) -> None: ...
+
+class UpdateExecutionStateResponse(_message.Message):
+    __slots__ = ("state",)
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    state: str
+    def __init__(self, state: _Optional[str] = ...) -> None: ...

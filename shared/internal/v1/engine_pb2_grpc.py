@@ -51,6 +51,11 @@ class EngineServiceStub:
                 request_serializer=levante_dot_internal_dot_v1_dot_engine__pb2.CompleteActionRequest.SerializeToString,
                 response_deserializer=levante_dot_internal_dot_v1_dot_engine__pb2.CompleteActionResponse.FromString,
                 _registered_method=True)
+        self.UpdateExecutionState = channel.unary_unary(
+                '/levante.internal.v1.EngineService/UpdateExecutionState',
+                request_serializer=levante_dot_internal_dot_v1_dot_engine__pb2.UpdateExecutionStateRequest.SerializeToString,
+                response_deserializer=levante_dot_internal_dot_v1_dot_engine__pb2.UpdateExecutionStateResponse.FromString,
+                _registered_method=True)
 
 
 class EngineServiceServicer:
@@ -82,6 +87,14 @@ class EngineServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateExecutionState(self, request, context):
+        """Pauses, resumes or stops an execution (and its sub-workflows), or
+        updates the env of one that is paused or finished.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_EngineServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -99,6 +112,11 @@ def add_EngineServiceServicer_to_server(servicer, server):
                     servicer.CompleteAction,
                     request_deserializer=levante_dot_internal_dot_v1_dot_engine__pb2.CompleteActionRequest.FromString,
                     response_serializer=levante_dot_internal_dot_v1_dot_engine__pb2.CompleteActionResponse.SerializeToString,
+            ),
+            'UpdateExecutionState': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateExecutionState,
+                    request_deserializer=levante_dot_internal_dot_v1_dot_engine__pb2.UpdateExecutionStateRequest.FromString,
+                    response_serializer=levante_dot_internal_dot_v1_dot_engine__pb2.UpdateExecutionStateResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -184,6 +202,33 @@ class EngineService:
             '/levante.internal.v1.EngineService/CompleteAction',
             levante_dot_internal_dot_v1_dot_engine__pb2.CompleteActionRequest.SerializeToString,
             levante_dot_internal_dot_v1_dot_engine__pb2.CompleteActionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateExecutionState(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/levante.internal.v1.EngineService/UpdateExecutionState',
+            levante_dot_internal_dot_v1_dot_engine__pb2.UpdateExecutionStateRequest.SerializeToString,
+            levante_dot_internal_dot_v1_dot_engine__pb2.UpdateExecutionStateResponse.FromString,
             options,
             channel_credentials,
             insecure,

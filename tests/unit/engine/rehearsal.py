@@ -20,6 +20,7 @@ from levante.engine.state import (
     ExecutionState,
     NotifyParent,
     RunAction,
+    Signal,
     StartChild,
     StartExecution,
 )
@@ -110,6 +111,8 @@ class _Tree:
                         parent=(command.parent_execution_id, command.task_id),
                     )
                     queue.append((command.child_id, StartExecution()))
+                elif isinstance(command, Signal):
+                    queue.append((command.execution_id, command.event))
                 elif isinstance(command, NotifyParent):
                     queue.append(
                         (

@@ -114,3 +114,70 @@ def test_tasks_keep_their_creation_order_and_trigger() -> None:
     assert a.created_at < b.created_at
     assert b.triggered_by == ({"task_id": a.id, "event": "on-success"},)
     assert b.in_context == {} and a.result == 1 and b.result == 2
+
+
+def _started(definition: str):
+    from levante.engine.state import ExecutionState
+    from levante.language import parse
+    from tests.unit.engine.rehearsal import START
+
+    spec = parse(definition).workflows[0]
+    state = ExecutionState(
+        id="ex",
+        root_id="ex",
+        workflow_id="w",
+        workflow_name=spec.name,
+        workflow_namespace="",
+        spec=spec,
+        state=State.IDLE,
+        input={},
+        params={"env": {"k": 1}},
+        created_at=START,
+    )
+    ids = iter(range(1000))
+    new_id = lambda: f"n{next(ids)}"  # noqa: E731
+    outcome = step(state, StartExecution(), now=START, new_id=new_id)
+    return outcome, new_id
+
+
+def test_pause_defers_transitions_until_resume() -> None:
+    from levante.engine.state import PauseExecution, ResumeExecution
+
+    outcome, new_id = _started(DEFINITION)
+    [run_a] = outcome.commands
+    paused = step(outcome.state, PauseExecution(), now=datetime(2030, 1, 1), new_id=new_id)
+    assert paused.state.state is State.PAUSED
+    done = step(
+        paused.state,
+        ActionCompleted(action_id=run_a.action_id, task_id=run_a.task_id, result=1),
+        now=datetime(2030, 1, 2),
+        new_id=new_id,
+    )
+    assert done.commands == () and [t.name for t in done.state.tasks] == ["a"]
+    assert done.state.tasks[0].state is State.SUCCESS and not done.state.tasks[0].processed
+    resumed = step(
+        done.state, ResumeExecution(env={"k": 2}), now=datetime(2030, 1, 3), new_id=new_id
+    )
+    assert resumed.state.state is State.RUNNING
+    assert resumed.state.params["env"] == {"k": 2}
+    assert [c.task_id for c in resumed.commands] == [resumed.state.tasks[1].id]
+
+
+def test_stop_cancels_running_tasks_and_ignores_late_results() -> None:
+    from levante.engine.state import StopExecution
+
+    outcome, new_id = _started(DEFINITION)
+    [run_a] = outcome.commands
+    stopped = step(
+        outcome.state, StopExecution(state="CANCELLED"), now=datetime(2030, 1, 1), new_id=new_id
+    )
+    assert stopped.state.state is State.CANCELLED
+    assert stopped.state.output == {"result": None}
+    assert [t.state for t in stopped.state.tasks] == [State.CANCELLED]
+    late = step(
+        stopped.state,
+        ActionCompleted(action_id=run_a.action_id, task_id=run_a.task_id, result=1),
+        now=datetime(2030, 1, 2),
+        new_id=new_id,
+    )
+    assert late.state is stopped.state and late.commands == ()
