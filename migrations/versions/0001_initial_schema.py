@@ -93,6 +93,20 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "timers",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("due_at", sa.DateTime(), nullable=False),
+        sa.Column("leased_until", sa.DateTime(), nullable=True),
+        sa.Column("root_execution_id", sa.String(length=36), nullable=False),
+        sa.Column("subject", sa.String(length=255), nullable=False),
+        sa.Column("payload", sa.LargeBinary(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("timers", schema=None) as batch_op:
+        batch_op.create_index("ix_timers_due", ["due_at"], unique=False)
+
+    op.create_table(
         "workflow_definitions",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("name", sa.String(length=255), nullable=False),
@@ -145,6 +159,10 @@ def downgrade() -> None:
 
     op.drop_table("workflow_executions")
     op.drop_table("workflow_definitions")
+    with op.batch_alter_table("timers", schema=None) as batch_op:
+        batch_op.drop_index("ix_timers_due")
+
+    op.drop_table("timers")
     with op.batch_alter_table("task_executions", schema=None) as batch_op:
         batch_op.drop_index("ix_task_executions_execution")
         batch_op.drop_index("ix_task_executions_created")

@@ -51,6 +51,10 @@ class LifecycleMixin(_Base):
             current = self.tasks[task.id]
             if current.state in COMPLETED and not current.processed:
                 self._run_transitions(current, spec)
+            elif current.state is State.IDLE:
+                self._begin(current, spec)  # held by its pause-before policy
+            elif current.policy.get("due_timers"):
+                self._due_timers_after_resume(current)
             elif current.state is State.RUNNING and current.items is not None:
                 self._continue_items(current, spec)
         self._settle()

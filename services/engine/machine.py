@@ -25,6 +25,7 @@ from typing import Any
 from levante.engine import items as with_items
 from levante.engine import joins
 from levante.engine.lifecycle import LifecycleMixin
+from levante.engine.policies import PolicyMixin
 from levante.engine.state import (
     ActionCompleted,
     ActionRun,
@@ -40,6 +41,7 @@ from levante.engine.state import (
     StartExecution,
     StopExecution,
     TaskRun,
+    TimerFired,
 )
 from levante.errors import ExpressionError
 from levante.expressions import ExpressionContext, evaluate
@@ -59,6 +61,8 @@ def step(
         run.start()
     elif isinstance(event, ActionCompleted):
         run.complete_action(event)
+    elif isinstance(event, TimerFired):
+        run.fire_timer(event)
     elif isinstance(event, PauseExecution):
         run.pause()
     elif isinstance(event, ResumeExecution):
@@ -68,7 +72,7 @@ def step(
     return run.outcome()
 
 
-class _Run(LifecycleMixin):
+class _Run(LifecycleMixin, PolicyMixin):
     """Mutable scratchpad for one step; frozen into an Outcome at the end."""
 
     def __init__(self, state: ExecutionState, *, now: datetime, new_id: Callable[[], str]):
@@ -125,12 +129,12 @@ class _Run(LifecycleMixin):
         elif action.kind == "workflow":
             # A sub-workflow: its output is the result, its state_info the task's.
             outcome = State.ERROR if event.failed else State.SUCCESS
-            self._complete_task(task, spec, outcome, result=event.result, info=event.error)
+            self._finish_attempt(task, spec, outcome, result=event.result, info=event.error)
         elif event.failed:
             error_text = with_items.error_text(event.result, event.error)
-            self._complete_task(task, spec, State.ERROR, result=error_text, info=error_text)
+            self._finish_attempt(task, spec, State.ERROR, result=error_text, info=error_text)
         else:
-            self._complete_task(task, spec, State.SUCCESS, result=event.result)
+            self._finish_attempt(task, spec, State.SUCCESS, result=event.result, info=None)
         self._settle()
 
     # -- tasks --------------------------------------------------------------
@@ -142,7 +146,7 @@ class _Run(LifecycleMixin):
             self._arrive_at_join(spec, in_context, triggered_by)
             return
         task = self._put(self._new_task(spec, in_context, triggered_by, State.RUNNING))
-        self._run_task(task, spec)
+        self._begin(task, spec)
 
     def _new_task(
         self,
@@ -318,10 +322,7 @@ class _Run(LifecycleMixin):
                 spec = self.state.spec.tasks[task.name]
                 decision = joins.decide(self.state.spec, spec, task, self.tasks.values())
                 if decision.action == joins.RUN:
-                    started = self._put(
-                        dataclasses.replace(task, state=State.RUNNING, started_at=self.now)
-                    )
-                    self._run_task(started, spec)
+                    self._begin(task, spec)
                     progress = True
                 elif decision.action == joins.FAIL:
                     info = f"Failed by tasks: {list(decision.blocking)}"

@@ -33,13 +33,20 @@ from levante.engine.state import (
     ExecutionState,
     NotifyParent,
     RunAction,
+    ScheduleTimer,
     Signal,
     StartChild,
     StartExecution,
+    TimerFired,
 )
 from levante.errors import FailedPreconditionError, InputError, NotFoundError
 from levante.internal.v1 import engine_pb2, messages_pb2
-from levante.messaging.jetstream import Outgoing, PullConsumer, work_subject
+from levante.messaging.jetstream import (
+    ENGINE_EVENTS_SUBJECT,
+    Outgoing,
+    PullConsumer,
+    work_subject,
+)
 from levante.messaging.outbox import OutboxRelay, add_to_outbox, delete_from_outbox, utcnow
 from levante.persistence import models
 from levante.persistence.db import Database
@@ -303,6 +310,7 @@ class EngineRuntime:
         executors leaves, through the outbox.
         """
         outgoing: list[Outgoing] = []
+        timers: list[ScheduleTimer] = []
         queue: deque[tuple[str, list[Event]]] = deque([(execution_id, list(events))])
         while queue:
             current_id, current_events = queue.popleft()
@@ -325,6 +333,8 @@ class EngineRuntime:
                     queue.append(self._start_child(session, command, state, now))
                 elif isinstance(command, Signal):
                     queue.append((command.execution_id, [command.event]))
+                elif isinstance(command, ScheduleTimer):
+                    timers.append(command)
                 elif isinstance(command, NotifyParent):
                     queue.append(
                         (
@@ -341,6 +351,7 @@ class EngineRuntime:
                         )
                     )
         add_to_outbox(session, outgoing, now=now)
+        session.add_all(_timer_row(timer, now) for timer in timers)
         return _Applied(outgoing, len(events))
 
     def _start_child(
@@ -386,8 +397,39 @@ def _machine_event(event: messages_pb2.EngineEvent) -> Event | None:
         return ActionCompleted(
             action_id=result.action_execution_id, task_id=result.task_execution_id, result=value
         )
+    if kind == "timer_fired":
+        timer = event.timer_fired
+        return TimerFired(kind=timer.kind, task_id=timer.task_execution_id, token=timer.token)
     log.error("unknown engine event kind ignored", kind=kind, event_id=event.event_id)
     return None
+
+
+def _timer_row(timer: ScheduleTimer, now: datetime) -> models.Timer:
+    """The durable row of a timer: the scheduler publishes its event when due."""
+    timer_id = str(uuid.uuid4())
+    stamp = Timestamp()
+    stamp.FromDatetime(timer.due_at)
+    event = messages_pb2.EngineEvent(
+        event_id=timer_id,
+        event_time=stamp,
+        execution_id=timer.execution_id,
+        root_execution_id=timer.root_execution_id,
+        timer_fired=messages_pb2.TimerFired(
+            timer_id=timer_id,
+            kind=timer.kind,
+            task_execution_id=timer.task_id,
+            token=timer.token,
+        ),
+    )
+    return models.Timer(
+        id=timer_id,
+        due_at=timer.due_at,
+        leased_until=None,
+        root_execution_id=timer.root_execution_id,
+        subject=ENGINE_EVENTS_SUBJECT,
+        payload=event.SerializeToString(),
+        created_at=now,
+    )
 
 
 def _outgoing(command: Command, now: datetime) -> Outgoing:

@@ -61,6 +61,8 @@ class TaskRun:
     updated_at: datetime | None = None
     items: tuple[dict[str, Any], ...] | None = None
     capacity: int | None = None
+    #: Policy bookkeeping shown in runtime_context (`retry_task_policy`, ...).
+    policy: dict[str, Any] = field(default_factory=dict)
 
     def out_context(self) -> dict[str, Any]:
         """What the task hands to the tasks it triggers: its input plus what it published."""
@@ -117,6 +119,15 @@ class ActionCompleted:
 
 
 @dataclass(frozen=True, slots=True)
+class TimerFired:
+    """A timer the machine scheduled is due: `kind` says which policy, `token` which attempt."""
+
+    kind: str
+    task_id: str
+    token: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class PauseExecution:
     """Pause: running actions finish, but nothing new starts until resumed."""
 
@@ -136,7 +147,9 @@ class StopExecution:
     state_info: str | None = None
 
 
-Event = StartExecution | ActionCompleted | PauseExecution | ResumeExecution | StopExecution
+Event = (
+    StartExecution | ActionCompleted | TimerFired | PauseExecution | ResumeExecution | StopExecution
+)
 
 
 # Commands: what the runtime must do after committing the new state.
@@ -195,7 +208,19 @@ class Signal:
     event: Event
 
 
-Command = RunAction | StartChild | NotifyParent | Signal
+@dataclass(frozen=True, slots=True)
+class ScheduleTimer:
+    """Deliver TimerFired(kind, task_id, token) to this execution at `due_at` (durable)."""
+
+    execution_id: str
+    root_execution_id: str
+    due_at: datetime
+    kind: str
+    task_id: str
+    token: int = 0
+
+
+Command = RunAction | StartChild | NotifyParent | Signal | ScheduleTimer
 
 
 @dataclass(frozen=True, slots=True)

@@ -94,6 +94,11 @@ def load(session: Session, execution_id: str) -> ExecutionState | None:
             updated_at=t.updated_at,
             items=tuple(t.items) if t.items is not None else None,
             capacity=(t.runtime_context.get("with_items") or {}).get("capacity"),
+            policy={
+                k: v
+                for k, v in t.runtime_context.items()
+                if k not in ("triggered_by", "with_items")
+            },
         )
         for t in task_rows
     )
@@ -184,9 +189,13 @@ def save(session: Session, before: ExecutionState, after: ExecutionState) -> Non
                 )
 
 
+# runtime_context keys rebuilt from other task fields on save; the rest is policy state.
+_DERIVED_KEYS = ("triggered_by", "with_items")
+
+
 def _runtime_context(task: TaskRun) -> dict[str, Any]:
     """What Mistral shows as a task's runtime_context."""
-    context: dict[str, Any] = {}
+    context: dict[str, Any] = dict(task.policy)
     if task.triggered_by:
         context["triggered_by"] = list(task.triggered_by)
     if task.items is not None:

@@ -157,6 +157,28 @@ class ActionExecution(Base):
     updated_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
+class Timer(Base):
+    """An event to deliver to the engine at `due_at` (wait-before/after, retry delay, timeout).
+
+    Written by the engine in the transaction that decided it; the scheduler
+    leases due rows (`leased_until`), publishes their event with
+    `Nats-Msg-Id` = `id`, and deletes them. A lease that expires (its
+    scheduler died) makes the row due again; JetStream and the engine both
+    drop a repeated delivery.
+    """
+
+    __tablename__ = "timers"
+    __table_args__ = (Index("ix_timers_due", "due_at"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    due_at: Mapped[datetime] = mapped_column(DateTime)
+    leased_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    root_execution_id: Mapped[str] = mapped_column(ID)
+    subject: Mapped[str] = mapped_column(String(255))
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class OutboxMessage(Base):
     """A message a committed transaction owes the broker.
 

@@ -20,9 +20,11 @@ from levante.engine.state import (
     ExecutionState,
     NotifyParent,
     RunAction,
+    ScheduleTimer,
     Signal,
     StartChild,
     StartExecution,
+    TimerFired,
 )
 from levante.language import parse
 from levante.language.spec import WorkflowSpec
@@ -39,6 +41,7 @@ class Rehearsal:
     executions: dict[str, ExecutionState] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)
     commands: list[RunAction] = field(default_factory=list)
+    timers: list[str] = field(default_factory=list)
 
 
 def _default_result(command: RunAction) -> dict[str, Any]:
@@ -60,6 +63,7 @@ class _Tree:
         self.counter = itertools.count(1)
         self.clock = (START + timedelta(seconds=i) for i in itertools.count())
         self.pending: list[RunAction] = []
+        self.timers: list[ScheduleTimer] = []
 
     def new_id(self) -> str:
         return f"id-{next(self.counter)}"
@@ -111,6 +115,8 @@ class _Tree:
                         parent=(command.parent_execution_id, command.task_id),
                     )
                     queue.append((command.child_id, StartExecution()))
+                elif isinstance(command, ScheduleTimer):
+                    self.timers.append(command)
                 elif isinstance(command, Signal):
                     queue.append((command.execution_id, command.event))
                 elif isinstance(command, NotifyParent):
@@ -155,6 +161,13 @@ def rehearse(
     tree.apply("ex-1", StartExecution())
     replay = Rehearsal(state=tree.executions["ex-1"], executions=tree.executions)
     for _ in range(max_steps):
+        if not tree.pending and tree.timers:
+            # Virtual time: with no action in flight, the earliest timer fires.
+            timer = min(tree.timers, key=lambda t: t.due_at)
+            tree.timers.remove(timer)
+            replay.timers.append(timer.kind)
+            tree.apply(timer.execution_id, TimerFired(timer.kind, timer.task_id, timer.token))
+            continue
         if not tree.pending:
             break
         command = tree.pending.pop(0)

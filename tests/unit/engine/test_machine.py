@@ -50,6 +50,11 @@ def test_rehearsal(case: dict) -> None:
     for name, result in expect.get("results", {}).items():
         [task] = [t for t in final.tasks if t.name == name]
         assert task.result == result
+    if "timers" in expect:
+        assert replay.timers == expect["timers"]
+    for name, policy in expect.get("policy", {}).items():
+        [task] = [t for t in final.tasks if t.name == name]
+        assert {k: v for k, v in task.policy.items() if k in policy} == policy
     for name, count in expect.get("task_count", {}).items():
         assert sum(1 for t in final.tasks if t.name == name) == count
 
@@ -181,3 +186,71 @@ def test_stop_cancels_running_tasks_and_ignores_late_results() -> None:
         new_id=new_id,
     )
     assert late.state is stopped.state and late.commands == ()
+
+
+def test_timeout_fails_the_task_and_a_late_result_is_ignored() -> None:
+    from levante.engine.state import ScheduleTimer, TimerFired
+
+    outcome, new_id = _started("""\
+version: '2.0'
+wf:
+  tasks:
+    t:
+      action: std.sleep seconds=5
+      timeout: 2
+""")
+    timer, run = outcome.commands
+    assert isinstance(timer, ScheduleTimer) and timer.kind == "timeout"
+    assert (timer.due_at - outcome.state.tasks[0].started_at).total_seconds() == 2
+    fired = step(
+        outcome.state, TimerFired("timeout", timer.task_id), now=timer.due_at, new_id=new_id
+    )
+    [task] = fired.state.tasks
+    assert (task.state, task.state_info) == (State.ERROR, "Task timed out [timeout(s)=2].")
+    assert fired.state.state is State.ERROR
+    late = step(
+        fired.state,
+        ActionCompleted(action_id=run.action_id, task_id=run.task_id),
+        now=timer.due_at,
+        new_id=new_id,
+    )
+    assert late.state is fired.state
+
+
+def test_a_stale_retry_timer_changes_nothing() -> None:
+    from levante.engine.state import TimerFired
+
+    outcome, new_id = _started("""\
+version: '2.0'
+wf:
+  tasks:
+    t:
+      action: std.fail
+      retry: {count: 3, delay: 10}
+""")
+    [run] = outcome.commands
+    failed = step(
+        outcome.state,
+        ActionCompleted(action_id=run.action_id, task_id=run.task_id, failed=True, error="boom"),
+        now=datetime(2030, 1, 1),
+        new_id=new_id,
+    )
+    [timer] = failed.commands
+    assert timer.kind == "retry" and timer.token == 1
+    assert failed.state.tasks[0].state is State.RUNNING_DELAYED
+    stale = step(
+        failed.state,
+        TimerFired("retry", timer.task_id, token=0),
+        now=datetime(2030, 1, 2),
+        new_id=new_id,
+    )
+    assert stale.commands == ()
+    due = step(
+        failed.state,
+        TimerFired("retry", timer.task_id, token=1),
+        now=datetime(2030, 1, 2),
+        new_id=new_id,
+    )
+    [again] = due.commands
+    assert again.action_name == "std.fail" and due.state.tasks[0].state is State.RUNNING
+    assert [a.index for a in due.state.tasks[0].actions] == [0, 1]
