@@ -1,10 +1,15 @@
-"""The executor: pulls RunAction work, runs it, reports the result.
+"""The executor: takes RunAction work, runs it through the action catalogue, reports the result.
 
 Delivery is at-least-once: the work message is acked only after the
 ActionResult event has been published and the broker acked it. While an
 action runs the executor tells the broker it is in progress, so slow actions
 are not redelivered. A redelivered action that is not `safe-rerun` is not run
 again: it fails with a state_info saying why.
+
+Stopping is a graceful drain: no new work is asked for, work already
+delivered is run, results are published and acked; actions still running
+when the grace period ends are left unacked (the broker redelivers them and
+the safe-rerun rule decides).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import asyncio
 import json
 import os
 import socket
+import time
 import uuid
 from typing import Any
 
@@ -21,57 +27,137 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
-from levante.executor.actions import ActionError, run_action
+from levante.actions import (
+    ActionCatalogue,
+    ActionContext,
+    ExecutionContext,
+    Failure,
+    Outcome,
+    Pending,
+    SecurityContext,
+    Success,
+    mask,
+)
+from levante.executor.intake import WorkIntake
 from levante.internal.v1 import messages_pb2
-from levante.messaging.jetstream import ENGINE_EVENTS_SUBJECT, Outgoing, PullConsumer, publish_all
+from levante.messaging.jetstream import ENGINE_EVENTS_SUBJECT, Outgoing, publish_all
 
 log = structlog.get_logger(__name__)
 
 ACK_WAIT_SECONDS = 30.0
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8989/v2"
+#: Attempts to publish a result before leaving the work to redelivery.
+PUBLISH_ATTEMPTS = 5
 
 
 class Executor:
-    """Runs actions for one executor target, up to `concurrency` at a time."""
+    """Runs actions for one executor target, up to `concurrency` at a time.
 
-    def __init__(self, js: JetStreamContext, *, concurrency: int = 64) -> None:
+    Args:
+        js: JetStream context results are published with.
+        catalogue: The actions it can run; the caller closes it. Default: the
+            standard actions (closed when `run` returns).
+        concurrency: Actions running at once (pull credit).
+        grace_seconds: How long a stop waits for running actions.
+        public_url: Base of the callback URL handed to asynchronous actions.
+        heartbeat_seconds: How often a running action's message is marked
+            in progress (must be well under the consumer's ack_wait).
+    """
+
+    def __init__(
+        self,
+        js: JetStreamContext,
+        catalogue: ActionCatalogue | None = None,
+        *,
+        concurrency: int = 64,
+        grace_seconds: float = 60.0,
+        public_url: str = DEFAULT_PUBLIC_URL,
+        heartbeat_seconds: float = ACK_WAIT_SECONDS / 3,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
         self._js = js
+        self._owns_catalogue = catalogue is None
+        self._catalogue = catalogue or ActionCatalogue.standard()
         self._concurrency = concurrency
+        self._refill_at = max(1, concurrency // 4)
+        self._grace_seconds = grace_seconds
+        self._public_url = public_url.rstrip("/")
+        self._heartbeat_seconds = heartbeat_seconds
         self._running: set[asyncio.Task[None]] = set()
         self._name = f"{socket.gethostname()}:{os.getpid()}"
 
-    async def run(self, consumer: PullConsumer, stop: asyncio.Event) -> None:
-        """Takes work until `stop` is set, then waits for the actions in flight."""
-        while not stop.is_set():
-            free = self._concurrency - len(self._running)
-            if free <= 0:
-                await asyncio.wait(self._running, return_when=asyncio.FIRST_COMPLETED)
-                continue
-            for msg in await consumer.next_batch(max_messages=free, timeout=0.5):
-                task = asyncio.create_task(self._execute(msg, consumer))
-                self._running.add(task)
-                task.add_done_callback(self._running.discard)
-        if self._running:
-            log.info("draining: waiting for actions in flight", count=len(self._running))
-            await asyncio.gather(*self._running, return_exceptions=True)
+    async def run(self, intake: WorkIntake, stop: asyncio.Event) -> None:
+        """Takes work until `stop` is set, then drains (see the module docstring)."""
+        try:
+            await self._take_work(intake, stop)
+        finally:
+            await self._drain(intake)
+            if self._owns_catalogue:
+                self._catalogue.close()
 
-    async def _execute(self, msg: Msg, consumer: PullConsumer) -> None:
+    async def _take_work(self, intake: WorkIntake, stop: asyncio.Event) -> None:
+        stopping = asyncio.create_task(stop.wait())
+        try:
+            while not stop.is_set():
+                free = self._concurrency - len(self._running)
+                if self._running and free < self._refill_at:
+                    # Ask for work in batches, not one message per finished action.
+                    await asyncio.wait(
+                        {*self._running, stopping}, return_when=asyncio.FIRST_COMPLETED
+                    )
+                    continue
+                for msg in await intake.next_batch(max_messages=free, timeout=0.5):
+                    self._start(msg)
+        finally:
+            stopping.cancel()
+
+    async def _drain(self, intake: WorkIntake) -> None:
+        intake.close()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._grace_seconds
+        # The last pull request may still deliver: those messages were asked
+        # for, so they run (within the concurrency the request was sized to).
+        while not intake.settled and loop.time() < deadline:
+            for msg in await intake.next_batch(max_messages=self._concurrency, timeout=0.2):
+                self._start(msg)
+        if not self._running:
+            return
+        log.info("draining: waiting for actions in flight", count=len(self._running))
+        _, late = await asyncio.wait(self._running, timeout=max(0.0, deadline - loop.time()))
+        if late:
+            log.warning(
+                "grace period over: leaving actions unacked for redelivery", count=len(late)
+            )
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+
+    def _start(self, msg: Msg) -> None:
+        task = asyncio.create_task(self._execute(msg))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def _execute(self, msg: Msg) -> None:
         try:
             work = messages_pb2.RunAction()
             work.ParseFromString(msg.data)
         except Exception:
             log.error("dropping undecodable work", subject=msg.subject)
             await msg.term()
-            await consumer.done()
             return
+        heartbeat = asyncio.create_task(self._heartbeat(msg))
         try:
             result = await self._outcome(msg, work)
             await self._report(work, result)
             await msg.ack()
+        except asyncio.CancelledError:
+            raise  # grace period over: not acked, the broker redelivers
         except Exception:
             # Not acked: the broker redelivers after ack_wait.
             log.exception("could not report an action result", action=work.action_execution_id)
         finally:
-            await consumer.done()
+            heartbeat.cancel()
 
     async def _outcome(self, msg: Msg, work: messages_pb2.RunAction) -> messages_pb2.ActionResult:
         result = messages_pb2.ActionResult(
@@ -85,19 +171,66 @@ class Executor:
                 "interrupted (its executor stopped) and is not safe to rerun (safe-rerun: false)"
             )
             return result
-        keepalive = asyncio.create_task(_keep_in_progress(msg))
+        started = time.monotonic()
         try:
-            value = await run_action(work.action_name, _decode(work.input_json))
-            result.result_json = json.dumps(value).encode()
-        except ActionError as error:
-            result.failure.message = error.message
-            if error.data is not None:
-                result.failure.data_json = json.dumps(error.data).encode()
-        except Exception as error:  # never let one action kill the executor
-            result.failure.message = f"{type(error).__name__}: {error}"
-        finally:
-            keepalive.cancel()
+            action_input = _json_object(work.input_json, what="action input")
+        except ValueError as error:
+            action_input, outcome = None, Failure(str(error))
+        if action_input is not None:
+            try:
+                outcome = await self._run(work, action_input)
+            except Exception as error:  # never let one action kill the executor
+                log.exception("action run failed", action=work.action_name)
+                outcome = Failure(f"{type(error).__name__}: {error}")
+        _fill(result, outcome, work.action_name)
+        log.debug(
+            "action finished",
+            action=work.action_name,
+            action_execution_id=work.action_execution_id,
+            outcome=result.WhichOneof("outcome"),
+            seconds=round(time.monotonic() - started, 4),
+        )
         return result
+
+    async def _run(self, work: messages_pb2.RunAction, action_input: dict[str, Any]) -> Outcome:
+        entry = self._catalogue.get(work.action_name)
+        # Unknown actions have no declared secrets: log none of their values.
+        hidden = entry.secret_parameters if entry else frozenset(action_input)
+        log.debug(
+            "running action",
+            action=work.action_name,
+            action_execution_id=work.action_execution_id,
+            input=mask(action_input, hidden),
+        )
+        outcome = await self._catalogue.run(work.action_name, action_input, self._context(work))
+        if isinstance(outcome, Failure):
+            log.info(
+                "action failed",
+                action=work.action_name,
+                action_execution_id=work.action_execution_id,
+                message=outcome.message,
+            )
+        return outcome
+
+    def _context(self, work: messages_pb2.RunAction) -> ActionContext:
+        try:
+            custom = _json_object(work.custom_context_json, what="custom_context")
+        except ValueError:
+            log.warning("ignoring a custom_context that is not a JSON object")
+            custom = {}
+        return ActionContext(
+            security=SecurityContext(project_id=work.project_id or None),
+            execution=ExecutionContext(
+                workflow_name=work.workflow_name,
+                workflow_namespace=work.workflow_namespace,
+                workflow_execution_id=work.execution_id,
+                task_name=work.task_name,
+                task_execution_id=work.task_execution_id,
+                action_execution_id=work.action_execution_id,
+                callback_url=f"{self._public_url}/action_executions/{work.action_execution_id}",
+            ),
+            custom_context=custom,
+        )
 
     async def _report(
         self, work: messages_pb2.RunAction, result: messages_pb2.ActionResult
@@ -111,18 +244,49 @@ class Executor:
             root_execution_id=work.root_execution_id,
             action_result=result,
         )
-        await publish_all(
-            self._js,
-            [Outgoing(event.event_id, ENGINE_EVENTS_SUBJECT, event.SerializeToString())],
-        )
+        outgoing = [Outgoing(event.event_id, ENGINE_EVENTS_SUBJECT, event.SerializeToString())]
+        for attempt in range(PUBLISH_ATTEMPTS):
+            try:
+                await publish_all(self._js, outgoing)
+                return
+            except Exception:
+                # The broker drops a re-published duplicate by Nats-Msg-Id.
+                if attempt == PUBLISH_ATTEMPTS - 1:
+                    raise
+                await asyncio.sleep(min(2.0, 0.2 * 2**attempt))
+
+    async def _heartbeat(self, msg: Msg) -> None:
+        while True:
+            await asyncio.sleep(self._heartbeat_seconds)
+            try:
+                await msg.in_progress()
+            except Exception:  # reconnecting: try again at the next beat
+                log.debug("could not mark work in progress", subject=msg.subject)
 
 
-async def _keep_in_progress(msg: Msg) -> None:
-    while True:
-        await asyncio.sleep(ACK_WAIT_SECONDS / 3)
-        await msg.in_progress()
+def _fill(result: messages_pb2.ActionResult, outcome: Outcome, action: str) -> None:
+    if isinstance(outcome, Pending):
+        result.pending.SetInParent()
+    elif isinstance(outcome, Success):
+        try:
+            result.result_json = json.dumps(outcome.value).encode()
+        except (TypeError, ValueError) as error:
+            result.failure.message = (
+                f"The action result is not JSON serializable [action={action}, error={error}]"
+            )
+    else:
+        result.failure.message = outcome.message
+        if outcome.data is not None:
+            result.failure.data_json = json.dumps(outcome.data, default=str).encode()
 
 
-def _decode(data: bytes) -> dict[str, Any]:
-    value = json.loads(data) if data else {}
-    return value if isinstance(value, dict) else {}
+def _json_object(data: bytes, *, what: str) -> dict[str, Any]:
+    if not data:
+        return {}
+    try:
+        value = json.loads(data)
+    except ValueError as error:
+        raise ValueError(f"{what} is not valid JSON: {error}") from error
+    if not isinstance(value, dict):
+        raise ValueError(f"{what} must be a JSON object")
+    return value
