@@ -58,7 +58,13 @@ class FailAction(Action):
     async def run(self, context: ActionContext, error_data: Any = None) -> None:
         if error_data is not None:
             raise ActionError(str(error_data), error_data)
-        raise ActionError("Fail action expected exception.")
+        # Worded as Mistral reports an action that raised, so scripts matching
+        # its state_info keep working.
+        raise ActionError(
+            "The action raised an exception [action=Fail action, "
+            f"action_ex_id={context.execution.action_execution_id}, "
+            "msg='Fail action expected exception.']"
+        )
 
     def test(self, context: ActionContext, **action_input: Any) -> Any:
         raise ActionError("Fail action expected exception.")

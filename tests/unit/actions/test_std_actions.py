@@ -37,7 +37,14 @@ async def catalogue() -> AsyncIterator[ActionCatalogue]:
         ("std.echo", {"output": {"a": [1, "b"]}}, Success({"a": [1, "b"]})),
         ("std.echo", {"output": "x", "delay": "nonsense"}, Success("x")),
         ("std.echo", {"output": "x", "delay": -3}, Success("x")),
-        ("std.fail", {}, Failure("Fail action expected exception.")),
+        (
+            "std.fail",
+            {},
+            Failure(
+                "The action raised an exception [action=Fail action, action_ex_id=, "
+                "msg='Fail action expected exception.']"
+            ),
+        ),
         ("std.fail", {"error_data": "disk full"}, Failure("disk full", "disk full")),
         ("std.sleep", {"seconds": 0.01}, Success(None)),
         ("std.sleep", {"seconds": "bad"}, Success(None)),
