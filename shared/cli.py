@@ -28,6 +28,16 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="executor takes only tasks with `target: NAME`",
     )
+    actions = commands.add_parser("actions", help="the action catalogue")
+    action_commands = actions.add_subparsers(
+        dest="actions_command", required=True, metavar="COMMAND"
+    )
+    action_commands.add_parser(
+        "sync",
+        help="load the standard actions and the enabled plugins (entry points "
+        "`levante.actions`, LEVANTE_ACTION_PACKS) and list them; servers load "
+        "the same catalogue when they start",
+    )
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
     db_commands.add_parser("upgrade", help="apply the database migrations")
@@ -45,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
 
             names = parse_services(options.services)
             asyncio.run(serve(settings, names, executor_target=options.executor_target))
+        elif options.command == "actions":
+            return _sync_actions()
         elif options.command == "db":
             from levante.persistence import migrate
             from levante.persistence.db import Database
@@ -59,6 +71,26 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return 0
+
+
+def _sync_actions() -> int:
+    """Loads the action catalogue as a server would; lists it and any plugin that failed."""
+    import os
+
+    from levante.actions import ActionCatalogue
+
+    catalogue = ActionCatalogue.from_env(os.environ)
+    try:
+        for entry in catalogue:
+            source = entry.distribution or "standard"
+            kind = "sync" if entry.is_sync else "async"
+            print(f"{entry.name}\t{kind}\t{source}\t{entry.input}")
+        for problem in catalogue.load_errors:
+            print(f"levante: plugin not loaded: {problem}", file=sys.stderr)
+        print(f"{len(catalogue)} actions", file=sys.stderr)
+    finally:
+        catalogue.close()
+    return 1 if catalogue.load_errors else 0
 
 
 if __name__ == "__main__":

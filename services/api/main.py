@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
 import grpc
 import structlog
 from aiohttp import web
 
+from levante.actions import ActionCatalogue
+from levante.api.actions import ActionsServicer
 from levante.api.rest import MistralRestFace
 from levante.api.servicers import (
     ActionExecutionsServicer,
@@ -19,6 +23,8 @@ from levante.process import Shared
 from levante.v2 import (
     action_execution_pb2,
     action_execution_pb2_grpc,
+    action_pb2,
+    action_pb2_grpc,
     execution_pb2,
     execution_pb2_grpc,
     task_pb2,
@@ -38,6 +44,7 @@ class ApiService:
         execution_pb2.DESCRIPTOR.services_by_name["ExecutionsService"].full_name,
         task_pb2.DESCRIPTOR.services_by_name["TasksService"].full_name,
         action_execution_pb2.DESCRIPTOR.services_by_name["ActionExecutionsService"].full_name,
+        action_pb2.DESCRIPTOR.services_by_name["ActionsService"].full_name,
     )
 
     def __init__(self, shared: Shared) -> None:
@@ -50,6 +57,8 @@ class ApiService:
         self.executions = ExecutionsServicer(repository, engine)
         self.tasks = TasksServicer(repository)
         self.action_executions = ActionExecutionsServicer(repository, engine)
+        self.catalogue = ActionCatalogue.from_env(os.environ)
+        self.actions = ActionsServicer(self.catalogue)
         server = shared.grpc_server
         workflow_pb2_grpc.add_WorkflowsServiceServicer_to_server(self.workflows, server)
         execution_pb2_grpc.add_ExecutionsServiceServicer_to_server(self.executions, server)
@@ -57,6 +66,7 @@ class ApiService:
         action_execution_pb2_grpc.add_ActionExecutionsServiceServicer_to_server(
             self.action_executions, server
         )
+        action_pb2_grpc.add_ActionsServiceServicer_to_server(self.actions, server)
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
@@ -65,6 +75,7 @@ class ApiService:
             executions=self.executions,
             tasks=self.tasks,
             action_executions=self.action_executions,
+            actions=self.actions,
         )
         self._runner = web.AppRunner(face.app(), access_log=None, shutdown_timeout=5.0)
         await self._runner.setup()
@@ -77,4 +88,5 @@ class ApiService:
         if self._runner is not None:
             await self._runner.cleanup()
         await self._channel.close()
+        self.catalogue.close()
         log.info("api stopped")

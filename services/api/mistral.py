@@ -16,7 +16,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from levante.api import convert
 from levante.errors import InputError
 from levante.listing import OPERATORS, Filter, Order
-from levante.v2 import action_execution_pb2, execution_pb2, task_pb2, workflow_pb2
+from levante.v2 import action_execution_pb2, action_pb2, execution_pb2, task_pb2, workflow_pb2
 
 MAX_LIMIT = 1000
 
@@ -142,6 +142,25 @@ def action_execution(
     if listed and not include_output:
         del body["output"]
     return body
+
+
+def action(message: action_pb2.Action) -> dict[str, Any]:
+    """An action definition as Mistral shows it (built-ins have empty timestamps)."""
+    system = not message.definition
+    return {
+        "id": message.id,
+        "name": message.action_name,
+        "is_system": message.is_system,
+        "input": message.input,
+        "description": message.description,
+        "tags": list(message.tags) if not system else None,
+        "definition": message.definition,
+        "scope": convert.scope_from_proto(message.scope) if not system else None,
+        "project_id": message.project_id or None,
+        "created_at": mistral_time(message, "create_time") or "" if system else None,
+        "updated_at": mistral_time(message, "update_time") or "" if system else None,
+        "namespace": message.namespace,
+    }
 
 
 def json_object(value: Any, field: str) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from levante import errors, language
 from levante.api import convert, mistral
+from levante.api.actions import ActionsServicer
 from levante.api.servicers import (
     ActionExecutionsServicer,
     ExecutionsServicer,
@@ -24,7 +25,14 @@ from levante.api.servicers import (
     WorkflowsServicer,
 )
 from levante.listing import format_filter, format_order
-from levante.v2 import action_execution_pb2, common_pb2, execution_pb2, task_pb2, workflow_pb2
+from levante.v2 import (
+    action_execution_pb2,
+    action_pb2,
+    common_pb2,
+    execution_pb2,
+    task_pb2,
+    workflow_pb2,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -82,6 +90,20 @@ TASK_COLUMNS = (
     "updated_at",
     "started_at",
     "finished_at",
+)
+ACTION_COLUMNS = (
+    "id",
+    "name",
+    "is_system",
+    "input",
+    "description",
+    "tags",
+    "definition",
+    "scope",
+    "project_id",
+    "created_at",
+    "updated_at",
+    "namespace",
 )
 ACTION_EXECUTION_COLUMNS = (
     "id",
@@ -156,7 +178,9 @@ class MistralRestFace:
         executions: ExecutionsServicer,
         tasks: TasksServicer,
         action_executions: ActionExecutionsServicer,
+        actions: ActionsServicer,
     ) -> None:
+        self.actions = actions
         self.workflows = workflows
         self.executions = executions
         self.tasks = tasks
@@ -185,6 +209,9 @@ class MistralRestFace:
             route("GET", f"/v2/tasks{suffix}", self.list_tasks)
             route("GET", f"/v2/tasks/{{id}}{suffix}", self.get_task)
             route("GET", f"/v2/tasks/{{id}}/action_executions{suffix}", self.list_task_actions)
+            route("GET", f"/v2/actions{suffix}", self.list_actions)
+            route("GET", f"/v2/actions/{{name}}{suffix}", self.get_action)
+            route("GET", f"/v2/actions/{{name}}/{{namespace}}{suffix}", self.get_action)
             route("GET", f"/v2/action_executions{suffix}", self.list_action_executions)
             route("POST", f"/v2/action_executions{suffix}", self.create_action_execution)
             route("GET", f"/v2/action_executions/{{id}}{suffix}", self.get_action_execution)
@@ -402,11 +429,36 @@ class MistralRestFace:
             request, parent=f"tasks/{request.match_info['id']}"
         )
 
+    # -- actions ------------------------------------------------------------
+
+    async def list_actions(self, request: web.Request) -> web.Response:
+        params = mistral.ListParams(
+            dict(request.query), columns=ACTION_COLUMNS, default_sort="name"
+        )
+        # Built-in and plugin actions have no timestamps: they sort by name.
+        order = [o for o in params.order if o.field == "name"]
+        fields = _list_fields(params)
+        fields["order_by"] = format_order(order)
+        fields["filter"] = format_filter(
+            [f for f in params.filters if f.field in ("name", "description", "input", "tags")]
+        )
+        response = await self.actions.ListActions(action_pb2.ListActionsRequest(**fields), None)
+        items = [mistral.action(a) for a in response.actions]
+        return _list_response(request, "actions", items, params)
+
+    async def get_action(self, request: web.Request) -> web.Response:
+        found = await self.actions.GetAction(
+            action_pb2.GetActionRequest(name=f"actions/{request.match_info['name']}"), None
+        )
+        return _single(request, mistral.action(found), ACTION_COLUMNS)
+
     async def create_action_execution(self, request: web.Request) -> web.Response:
         body = await _json_body(request)
         name = body.get("name")
         if not name or not isinstance(name, str):
             raise errors.InputError("Action name must be provided [name is missing]")
+        if not self.actions.known(name):
+            raise errors.InputError(f"Failed to find action [action_name={name}]")
         params = mistral.json_object(body.get("params"), "params")
         action = action_execution_pb2.ActionExecution(
             action_name=name,

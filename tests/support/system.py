@@ -23,6 +23,8 @@ class LevanteProcess:
         database_url: str | None = None,
         services: str | None = None,
         extra_env: dict[str, str] | None = None,
+        server_args: list[str] | None = None,
+        ready: str = "rest",
     ) -> None:
         self.data_dir = data_dir
         self.rest_port = free_port()
@@ -30,6 +32,9 @@ class LevanteProcess:
         self.database_url = database_url
         self.services = services
         self.extra_env = extra_env or {}
+        self.server_args = server_args or []
+        # "rest": ready when the REST face answers; "log": when the log says it is up.
+        self.ready = ready
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = data_dir / "server.log"
 
@@ -60,6 +65,7 @@ class LevanteProcess:
         command = [sys.executable, "-m", "levante.cli", "server"]
         if self.services:
             command += ["--services", self.services]
+        command += self.server_args
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it
         self.process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
         log.close()
@@ -67,6 +73,8 @@ class LevanteProcess:
         def ready() -> bool:
             if self.process is not None and self.process.poll() is not None:
                 raise AssertionError(f"levante server exited early:\n{self.log()}")
+            if self.ready == "log":
+                return "levante is up" in self.log()
             try:
                 with urllib.request.urlopen(f"{self.url}", timeout=1) as response:
                     return response.status == 200
