@@ -47,6 +47,30 @@ def upgrade() -> None:
         batch_op.create_index("ix_action_executions_task", ["task_execution_id"], unique=False)
 
     op.create_table(
+        "cron_triggers",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("pattern", sa.String(length=100), nullable=False),
+        sa.Column("timezone", sa.String(length=64), nullable=False),
+        sa.Column("workflow_name", sa.String(length=255), nullable=False),
+        sa.Column("workflow_id", sa.String(length=36), nullable=False),
+        sa.Column("workflow_namespace", sa.String(length=255), nullable=False),
+        sa.Column("workflow_input", sa.JSON(), nullable=False),
+        sa.Column("workflow_params", sa.JSON(), nullable=False),
+        sa.Column("first_execution_time", sa.DateTime(), nullable=True),
+        sa.Column("next_execution_time", sa.DateTime(), nullable=False),
+        sa.Column("remaining_executions", sa.Integer(), nullable=True),
+        sa.Column("scope", sa.String(length=16), nullable=False),
+        sa.Column("project_id", sa.String(length=255), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("name", "project_id"),
+    )
+    with op.batch_alter_table("cron_triggers", schema=None) as batch_op:
+        batch_op.create_index("ix_cron_triggers_next", ["next_execution_time"], unique=False)
+
+    op.create_table(
         "outbox",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("subject", sa.String(length=255), nullable=False),
@@ -172,6 +196,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_outbox_created")
 
     op.drop_table("outbox")
+    with op.batch_alter_table("cron_triggers", schema=None) as batch_op:
+        batch_op.drop_index("ix_cron_triggers_next")
+
+    op.drop_table("cron_triggers")
     with op.batch_alter_table("action_executions", schema=None) as batch_op:
         batch_op.drop_index("ix_action_executions_task")
         batch_op.drop_index("ix_action_executions_created")

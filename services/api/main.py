@@ -10,6 +10,7 @@ from aiohttp import web
 
 from levante.actions import ActionCatalogue
 from levante.api.actions import ActionsServicer
+from levante.api.cron_triggers import CronTriggersServicer
 from levante.api.rest import MistralRestFace
 from levante.api.servicers import (
     ActionExecutionsServicer,
@@ -19,12 +20,15 @@ from levante.api.servicers import (
 )
 from levante.internal.v1 import engine_pb2_grpc
 from levante.persistence.repository import Repository
+from levante.persistence.triggers import TriggerRepository
 from levante.process import Shared
 from levante.v2 import (
     action_execution_pb2,
     action_execution_pb2_grpc,
     action_pb2,
     action_pb2_grpc,
+    cron_trigger_pb2,
+    cron_trigger_pb2_grpc,
     execution_pb2,
     execution_pb2_grpc,
     task_pb2,
@@ -45,6 +49,7 @@ class ApiService:
         task_pb2.DESCRIPTOR.services_by_name["TasksService"].full_name,
         action_execution_pb2.DESCRIPTOR.services_by_name["ActionExecutionsService"].full_name,
         action_pb2.DESCRIPTOR.services_by_name["ActionsService"].full_name,
+        cron_trigger_pb2.DESCRIPTOR.services_by_name["CronTriggersService"].full_name,
     )
 
     def __init__(self, shared: Shared) -> None:
@@ -59,6 +64,7 @@ class ApiService:
         self.action_executions = ActionExecutionsServicer(repository, engine)
         self.catalogue = ActionCatalogue.from_env(os.environ)
         self.actions = ActionsServicer(self.catalogue)
+        self.cron_triggers = CronTriggersServicer(TriggerRepository(shared.database, repository))
         server = shared.grpc_server
         workflow_pb2_grpc.add_WorkflowsServiceServicer_to_server(self.workflows, server)
         execution_pb2_grpc.add_ExecutionsServiceServicer_to_server(self.executions, server)
@@ -67,6 +73,7 @@ class ApiService:
             self.action_executions, server
         )
         action_pb2_grpc.add_ActionsServiceServicer_to_server(self.actions, server)
+        cron_trigger_pb2_grpc.add_CronTriggersServiceServicer_to_server(self.cron_triggers, server)
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
@@ -76,6 +83,7 @@ class ApiService:
             tasks=self.tasks,
             action_executions=self.action_executions,
             actions=self.actions,
+            cron_triggers=self.cron_triggers,
         )
         self._runner = web.AppRunner(face.app(), access_log=None, shutdown_timeout=5.0)
         await self._runner.setup()

@@ -16,7 +16,14 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from levante.api import convert
 from levante.errors import InputError
 from levante.listing import OPERATORS, Filter, Order
-from levante.v2 import action_execution_pb2, action_pb2, execution_pb2, task_pb2, workflow_pb2
+from levante.v2 import (
+    action_execution_pb2,
+    action_pb2,
+    cron_trigger_pb2,
+    execution_pb2,
+    task_pb2,
+    workflow_pb2,
+)
 
 MAX_LIMIT = 1000
 
@@ -161,6 +168,31 @@ def action(message: action_pb2.Action) -> dict[str, Any]:
         "updated_at": mistral_time(message, "update_time") or "" if system else None,
         "namespace": message.namespace,
     }
+
+
+def cron_trigger(message: cron_trigger_pb2.CronTrigger, *, created: bool = False) -> dict[str, Any]:
+    """A cron trigger as Mistral shows it (POST omits updated_at)."""
+    body = {
+        "id": message.id,
+        "name": message.trigger_name,
+        "workflow_name": message.workflow_name,
+        "workflow_id": message.workflow_id,
+        "workflow_input": _json_text(convert.plain(message.workflow_input)),
+        "workflow_params": _json_text(convert.plain(message.workflow_params)),
+        "project_id": message.project_id,
+        "scope": convert.scope_from_proto(message.scope),
+        "pattern": message.pattern,
+        "remaining_executions": (
+            message.remaining_executions if message.HasField("remaining_executions") else None
+        ),
+        "first_execution_time": mistral_time(message, "first_execution_time"),
+        "next_execution_time": mistral_time(message, "next_execution_time"),
+        "created_at": mistral_time(message, "create_time"),
+        "updated_at": mistral_time(message, "update_time"),
+    }
+    if created:
+        del body["updated_at"]
+    return body
 
 
 def json_object(value: Any, field: str) -> dict[str, Any]:

@@ -15,9 +15,10 @@ from typing import Any
 import structlog
 from aiohttp import web
 
-from levante import errors, language
+from levante import cron, errors, language
 from levante.api import convert, mistral
 from levante.api.actions import ActionsServicer
+from levante.api.cron_triggers import CronTriggersServicer
 from levante.api.servicers import (
     ActionExecutionsServicer,
     ExecutionsServicer,
@@ -29,6 +30,7 @@ from levante.v2 import (
     action_execution_pb2,
     action_pb2,
     common_pb2,
+    cron_trigger_pb2,
     execution_pb2,
     task_pb2,
     workflow_pb2,
@@ -90,6 +92,22 @@ TASK_COLUMNS = (
     "updated_at",
     "started_at",
     "finished_at",
+)
+CRON_TRIGGER_COLUMNS = (
+    "id",
+    "name",
+    "workflow_name",
+    "workflow_id",
+    "workflow_input",
+    "workflow_params",
+    "project_id",
+    "scope",
+    "pattern",
+    "remaining_executions",
+    "first_execution_time",
+    "next_execution_time",
+    "created_at",
+    "updated_at",
 )
 ACTION_COLUMNS = (
     "id",
@@ -179,8 +197,10 @@ class MistralRestFace:
         tasks: TasksServicer,
         action_executions: ActionExecutionsServicer,
         actions: ActionsServicer,
+        cron_triggers: CronTriggersServicer,
     ) -> None:
         self.actions = actions
+        self.cron_triggers = cron_triggers
         self.workflows = workflows
         self.executions = executions
         self.tasks = tasks
@@ -209,6 +229,10 @@ class MistralRestFace:
             route("GET", f"/v2/tasks{suffix}", self.list_tasks)
             route("GET", f"/v2/tasks/{{id}}{suffix}", self.get_task)
             route("GET", f"/v2/tasks/{{id}}/action_executions{suffix}", self.list_task_actions)
+            route("POST", f"/v2/cron_triggers{suffix}", self.create_cron_trigger)
+            route("GET", f"/v2/cron_triggers{suffix}", self.list_cron_triggers)
+            route("GET", f"/v2/cron_triggers/{{name}}{suffix}", self.get_cron_trigger)
+            route("DELETE", f"/v2/cron_triggers/{{name}}{suffix}", self.delete_cron_trigger)
             route("GET", f"/v2/actions{suffix}", self.list_actions)
             route("GET", f"/v2/actions/{{name}}{suffix}", self.get_action)
             route("GET", f"/v2/actions/{{name}}/{{namespace}}{suffix}", self.get_action)
@@ -429,6 +453,62 @@ class MistralRestFace:
             request, parent=f"tasks/{request.match_info['id']}"
         )
 
+    # -- cron triggers ------------------------------------------------------
+
+    async def create_cron_trigger(self, request: web.Request) -> web.Response:
+        body = await _json_body(request)
+        trigger = cron_trigger_pb2.CronTrigger(
+            trigger_name=str(body.get("name") or ""),
+            pattern=str(body.get("pattern") or ""),
+            workflow_name=str(body.get("workflow_name") or ""),
+            workflow_id=str(body.get("workflow_id") or ""),
+            workflow_namespace=str(body.get("workflow_namespace") or ""),
+            timezone=str(body.get("timezone") or ""),
+            scope=_scope_value(str(body.get("scope") or "private")),
+        )
+        if not trigger.workflow_name and not trigger.workflow_id:
+            raise errors.InputError("workflow_name or workflow_id must be provided")
+        trigger.workflow_input.update(mistral.json_object(body.get("workflow_input"), "input"))
+        trigger.workflow_params.update(mistral.json_object(body.get("workflow_params"), "params"))
+        if body.get("first_execution_time"):
+            first = cron.parse_time(str(body["first_execution_time"]))
+            trigger.first_execution_time.CopyFrom(convert.timestamp(first))
+        count = body.get("remaining_executions")
+        if count is not None:
+            if not isinstance(count, int) or isinstance(count, bool):
+                raise errors.InputError(f"remaining_executions must be an integer, got {count!r}")
+            trigger.remaining_executions = count
+        created = await self.cron_triggers.CreateCronTrigger(
+            cron_trigger_pb2.CreateCronTriggerRequest(cron_trigger=trigger), None
+        )
+        return _json(mistral.cron_trigger(created, created=True), status=201)
+
+    async def list_cron_triggers(self, request: web.Request) -> web.Response:
+        params = mistral.ListParams(dict(request.query), columns=CRON_TRIGGER_COLUMNS)
+        response = await self.cron_triggers.ListCronTriggers(
+            cron_trigger_pb2.ListCronTriggersRequest(**_list_fields(params)), None
+        )
+        items = [mistral.cron_trigger(t) for t in response.cron_triggers]
+        return _list_response(request, "cron_triggers", items, params)
+
+    async def get_cron_trigger(self, request: web.Request) -> web.Response:
+        found = await self.cron_triggers.GetCronTrigger(
+            cron_trigger_pb2.GetCronTriggerRequest(
+                name=f"cronTriggers/{request.match_info['name']}"
+            ),
+            None,
+        )
+        return _single(request, mistral.cron_trigger(found), CRON_TRIGGER_COLUMNS)
+
+    async def delete_cron_trigger(self, request: web.Request) -> web.Response:
+        await self.cron_triggers.DeleteCronTrigger(
+            cron_trigger_pb2.DeleteCronTriggerRequest(
+                name=f"cronTriggers/{request.match_info['name']}"
+            ),
+            None,
+        )
+        return web.Response(status=204)
+
     # -- actions ------------------------------------------------------------
 
     async def list_actions(self, request: web.Request) -> web.Response:
@@ -528,7 +608,10 @@ def _json(body: Any, *, status: int = 200) -> web.Response:
 
 
 def _scope(request: web.Request) -> Any:
-    scope = request.query.get("scope", "private") or "private"
+    return _scope_value(request.query.get("scope", "private") or "private")
+
+
+def _scope_value(scope: str) -> Any:
     if scope not in ("private", "public"):
         raise errors.InputError(f"Invalid scope {scope!r}: must be 'private' or 'public'")
     return convert.scope_to_proto(scope)

@@ -36,6 +36,7 @@ from levante.engine.state import (
     StartExecution,
 )
 from levante.engine.wire import json_object, machine_event, outgoing_for, timer_row
+from levante.errors import LevanteError
 from levante.internal.v1 import engine_pb2, messages_pb2
 from levante.messaging.jetstream import (
     Outgoing,
@@ -148,6 +149,9 @@ class EngineRuntime(OperationsMixin):
                 log.error("dropping an undecodable engine event", subject=msg.subject)
                 await msg.term()
                 continue
+            if event.WhichOneof("event") == "start_execution":
+                await self._start_from_event(msg, event.start_execution)
+                continue
             groups[event.root_execution_id].append((msg, event))
         for root_id, items in groups.items():
             try:
@@ -162,6 +166,27 @@ class EngineRuntime(OperationsMixin):
             # Acked only now: the transaction that applied them has committed.
             await asyncio.gather(*(msg.ack() for msg, _ in items))
             await self._relay.publish(outgoing)
+
+    async def _start_from_event(self, msg: Msg, request: engine_pb2.StartExecutionRequest) -> None:
+        """Starts an execution asked for by an event (a cron trigger fired)."""
+        try:
+            _, outgoing = await asyncio.to_thread(self._start, request)
+        except LevanteError as error:
+            # The workflow was deleted or its input no longer fits: retrying
+            # cannot help, so the request is dropped with the reason logged.
+            log.warning(
+                "could not start a requested execution",
+                error=error.message,
+                workflow_id=request.workflow_id,
+            )
+            await msg.ack()
+            return
+        except Exception:
+            log.exception("starting a requested execution failed; it will be redelivered")
+            await msg.nak(delay=1)
+            return
+        await msg.ack()
+        await self._relay.publish(outgoing)
 
     def _apply_events(self, root_id: str, events: list[messages_pb2.EngineEvent]) -> list[Outgoing]:
         pairs = []

@@ -7,27 +7,36 @@ import asyncio
 import structlog
 
 from levante.process import Shared
+from levante.scheduler.cron import CronFirer
 from levante.scheduler.timers import TimerPump
 
 log = structlog.get_logger(__name__)
 
 
 class SchedulerService:
-    """Delivers the engine's timers (wait-before/after, retry delays, timeouts)."""
+    """Delivers the engine's timers (wait-before/after, retry delays, timeouts) and fires
+    cron triggers."""
 
     grpc_services: tuple[str, ...] = ()
 
     def __init__(self, shared: Shared) -> None:
         self._pump = TimerPump(shared.database, shared.jetstream)
+        self._cron = CronFirer(shared.database, shared.jetstream)
         self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._pump.run(self._stop), name="scheduler-timers")
+        self._tasks = [
+            asyncio.create_task(self._pump.run(self._stop), name="scheduler-timers"),
+            asyncio.create_task(self._cron.run(self._stop), name="scheduler-cron"),
+        ]
         log.info("scheduler started")
 
     async def stop(self) -> None:
         self._stop.set()
-        if self._task is not None:
-            await self._task
-        log.info("scheduler stopped", timers_delivered=self._pump.delivered)
+        await asyncio.gather(*self._tasks)
+        log.info(
+            "scheduler stopped",
+            timers_delivered=self._pump.delivered,
+            cron_fired=self._cron.fired,
+        )

@@ -157,6 +157,33 @@ class ActionExecution(Base):
     updated_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
+class CronTrigger(Base):
+    """A schedule that starts a workflow; the scheduler fires it when due."""
+
+    __tablename__ = "cron_triggers"
+    __table_args__ = (
+        UniqueConstraint("name", "project_id"),
+        Index("ix_cron_triggers_next", "next_execution_time"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(NAME)
+    pattern: Mapped[str] = mapped_column(String(100))
+    timezone: Mapped[str] = mapped_column(String(64), default="")
+    workflow_name: Mapped[str] = mapped_column(NAME)
+    workflow_id: Mapped[str] = mapped_column(ID)
+    workflow_namespace: Mapped[str] = mapped_column(NAME, default="")
+    workflow_input: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    workflow_params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    first_execution_time: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    next_execution_time: Mapped[datetime] = mapped_column(DateTime)
+    remaining_executions: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    scope: Mapped[str] = mapped_column(String(16), default="private")
+    project_id: Mapped[str] = mapped_column(NAME, default=DEFAULT_PROJECT)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
 class Timer(Base):
     """An event to deliver to the engine at `due_at` (wait-before/after, retry delay, timeout).
 

@@ -1,6 +1,7 @@
 import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from levante.internal.v1 import engine_pb2 as _engine_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Mapping as _Mapping
@@ -71,20 +72,22 @@ class ActionResult(_message.Message):
     def __init__(self, action_execution_id: _Optional[str] = ..., task_execution_id: _Optional[str] = ..., result_json: _Optional[bytes] = ..., failure: _Optional[_Union[ActionFailure, _Mapping]] = ..., pending: _Optional[_Union[ActionPending, _Mapping]] = ..., executor: _Optional[str] = ...) -> None: ...
 
 class EngineEvent(_message.Message):
-    __slots__ = ("event_id", "event_time", "execution_id", "root_execution_id", "action_result", "timer_fired")
+    __slots__ = ("event_id", "event_time", "execution_id", "root_execution_id", "action_result", "timer_fired", "start_execution")
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     EVENT_TIME_FIELD_NUMBER: _ClassVar[int]
     EXECUTION_ID_FIELD_NUMBER: _ClassVar[int]
     ROOT_EXECUTION_ID_FIELD_NUMBER: _ClassVar[int]
     ACTION_RESULT_FIELD_NUMBER: _ClassVar[int]
     TIMER_FIRED_FIELD_NUMBER: _ClassVar[int]
+    START_EXECUTION_FIELD_NUMBER: _ClassVar[int]
     event_id: str
     event_time: _timestamp_pb2.Timestamp
     execution_id: str
     root_execution_id: str
     action_result: ActionResult
     timer_fired: TimerFired
-    def __init__(self, event_id: _Optional[str] = ..., event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., execution_id: _Optional[str] = ..., root_execution_id: _Optional[str] = ..., action_result: _Optional[_Union[ActionResult, _Mapping]] = ..., timer_fired: _Optional[_Union[TimerFired, _Mapping]] = ...) -> None: ...
+    start_execution: _engine_pb2.StartExecutionRequest
+    def __init__(self, event_id: _Optional[str] = ..., event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., execution_id: _Optional[str] = ..., root_execution_id: _Optional[str] = ..., action_result: _Optional[_Union[ActionResult, _Mapping]] = ..., timer_fired: _Optional[_Union[TimerFired, _Mapping]] = ..., start_execution: _Optional[_Union[_engine_pb2.StartExecutionRequest, _Mapping]] = ...) -> None: ...
 
 class TimerFired(_message.Message):
     __slots__ = ("timer_id", "kind", "task_execution_id", "token")
