@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import os
 
 import structlog
 
 from levante.process import Shared
 from levante.scheduler.cron import CronFirer
+from levante.scheduler.expiration import ExpirationPolicy, Expirer
 from levante.scheduler.timers import TimerPump
 
 log = structlog.get_logger(__name__)
 
 
 class SchedulerService:
-    """Delivers the engine's timers (wait-before/after, retry delays, timeouts) and fires
-    cron triggers."""
+    """Delivers the engine's timers (wait-before/after, retry delays, timeouts), fires
+    cron triggers, and expires old executions."""
 
     grpc_services: tuple[str, ...] = ()
 
     def __init__(self, shared: Shared) -> None:
         self._pump = TimerPump(shared.database, shared.jetstream)
         self._cron = CronFirer(shared.database, shared.jetstream)
+        self._expirer = Expirer(shared.database, ExpirationPolicy.from_env(os.environ))
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -29,6 +32,7 @@ class SchedulerService:
         self._tasks = [
             asyncio.create_task(self._pump.run(self._stop), name="scheduler-timers"),
             asyncio.create_task(self._cron.run(self._stop), name="scheduler-cron"),
+            asyncio.create_task(self._expirer.run(self._stop), name="scheduler-expiration"),
         ]
         log.info("scheduler started")
 
@@ -39,4 +43,5 @@ class SchedulerService:
             "scheduler stopped",
             timers_delivered=self._pump.delivered,
             cron_fired=self._cron.fired,
+            executions_expired=self._expirer.deleted,
         )
