@@ -122,6 +122,7 @@ def upgrade() -> None:
         sa.Column("due_at", sa.DateTime(), nullable=False),
         sa.Column("leased_until", sa.DateTime(), nullable=True),
         sa.Column("root_execution_id", sa.String(length=36), nullable=False),
+        sa.Column("task_execution_id", sa.String(length=36), nullable=False),
         sa.Column("subject", sa.String(length=255), nullable=False),
         sa.Column("payload", sa.LargeBinary(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
@@ -129,6 +130,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("timers", schema=None) as batch_op:
         batch_op.create_index("ix_timers_due", ["due_at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_timers_task_execution_id"), ["task_execution_id"], unique=False
+        )
 
     op.create_table(
         "workflow_definitions",
@@ -184,6 +188,7 @@ def downgrade() -> None:
     op.drop_table("workflow_executions")
     op.drop_table("workflow_definitions")
     with op.batch_alter_table("timers", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_timers_task_execution_id"))
         batch_op.drop_index("ix_timers_due")
 
     op.drop_table("timers")

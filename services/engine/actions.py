@@ -74,6 +74,14 @@ def complete_direct(session: Session, event: ActionCompleted, now: datetime) -> 
     row.updated_at = now
 
 
+def mark_accepted(session: Session, action_id: str, now: datetime) -> None:
+    """Records that an executor started an (async) action that is still RUNNING."""
+    row = session.get(models.ActionExecution, action_id)
+    if row is not None and row.state == State.RUNNING and not row.accepted:
+        row.accepted = True
+        row.updated_at = now
+
+
 def completion_event(action_id: str, task_id: str, state: str, output_json: str) -> ActionCompleted:
     """The event that completes an action from outside with `state` and `output`."""
     if state not in COMPLETION_STATES:

@@ -83,7 +83,7 @@ class PolicyMixin(_Base):
         )
         if timeout:
             self._schedule(task, "timeout", timeout)
-        self._run_task(task, spec)
+        self._run_task(self.tasks[task.id], spec)
 
     # -- after an attempt -------------------------------------------------------
 
@@ -176,7 +176,8 @@ class PolicyMixin(_Base):
 
     def _apply_timer(self, task: TaskRun, kind: str, token: int) -> None:
         spec = self.state.spec.tasks[task.name]
-        policy = dict(task.policy)
+        policy = {k: v for k, v in task.policy.items() if k != "timer"}
+        task = self._put(dataclasses.replace(task, policy=policy))
         if kind == "wait-before" and task.state is State.RUNNING_DELAYED:
             policy["wait_before_policy"] = {"skip": True}
             self._begin(self._put(dataclasses.replace(task, policy=policy)), spec)
@@ -210,11 +211,19 @@ class PolicyMixin(_Base):
     # -- helpers ------------------------------------------------------------------
 
     def _schedule(self, task: TaskRun, kind: str, seconds: float, *, token: int = 0) -> None:
+        due = self.now + timedelta(seconds=seconds)
+        # Remembered on the task so that recovery can re-deliver a lost timer.
+        timer = {"kind": kind, "token": token, "due_at": due.isoformat()}
+        self._put(
+            dataclasses.replace(
+                self.tasks[task.id], policy={**self.tasks[task.id].policy, "timer": timer}
+            )
+        )
         self.commands.append(
             ScheduleTimer(
                 execution_id=self.state.id,
                 root_execution_id=self.state.root_id,
-                due_at=self.now + timedelta(seconds=seconds),
+                due_at=due,
                 kind=kind,
                 task_id=task.id,
                 token=token,

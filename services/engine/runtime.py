@@ -190,16 +190,23 @@ class EngineRuntime(OperationsMixin):
 
     def _apply_events(self, root_id: str, events: list[messages_pb2.EngineEvent]) -> list[Outgoing]:
         pairs = []
+        started: list[str] = []
         for event in events:
             decoded = machine_event(event)
             if decoded is not None:
                 pairs.append((event.execution_id, decoded))
-        return self._apply_in_tree(root_id, pairs)
+            elif event.WhichOneof("event") == "action_result":
+                started.append(event.action_result.action_execution_id)  # async, pending
+        return self._apply_in_tree(root_id, pairs, accepted=started)
 
-    def _apply_in_tree(self, root_id: str, pairs: list[tuple[str, Event]]) -> list[Outgoing]:
+    def _apply_in_tree(
+        self, root_id: str, pairs: list[tuple[str, Event]], *, accepted: list[str] = ()
+    ) -> list[Outgoing]:
         """Applies (execution id, event) pairs of one tree in one locked transaction.
 
         An empty execution id marks a direct action run (no workflow).
+        `accepted` lists async actions an executor started: they stay RUNNING,
+        accepted, until completed through the API.
         """
         by_execution: dict[str, list[Event]] = defaultdict(list)
         for execution_id, event in pairs:
@@ -209,6 +216,8 @@ class EngineRuntime(OperationsMixin):
             store.lock_root(session, root_id)
             delete_from_outbox(session, self._relay.take_published())
             now = self._clock()
+            for action_id in accepted:
+                direct_actions.mark_accepted(session, action_id, now)
             for execution_id, machine_events in by_execution.items():
                 if not execution_id:
                     for event in machine_events:

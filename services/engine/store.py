@@ -14,6 +14,7 @@ from levante.errors import NotFoundError
 from levante.language import parse
 from levante.language.spec import WorkflowSpec
 from levante.persistence import models
+from levante.persistence.locks import lock_root  # noqa: F401 - re-exported for the runtime
 from levante.states import State
 
 
@@ -24,21 +25,6 @@ def workflow_spec(definition: str, name: str) -> WorkflowSpec:
         if spec.name == name or spec.name.split(".")[-1] == name.split(".")[-1]:
             return spec
     raise NotFoundError(f"Workflow {name!r} is not in its stored definition")
-
-
-def lock_root(session: Session, root_id: str) -> None:
-    """Serializes every change to one execution tree.
-
-    PostgreSQL: a row lock on the root execution (READ COMMITTED, so the reads
-    that follow see everything committed before the lock was granted).
-    SQLite: the write transaction already holds the database's writer lock.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            select(models.WorkflowExecution.id)
-            .where(models.WorkflowExecution.id == root_id)
-            .with_for_update()
-        )
 
 
 def load(session: Session, execution_id: str) -> ExecutionState | None:
@@ -276,7 +262,11 @@ def _save_action(
             input=action.input,
             item_index=action.index,
             output=action.output,
-            params={},
+            # What recovery needs to re-send or fail the action if its work is lost.
+            params={
+                "target": execution.spec.tasks[task.name].target,
+                "safe_rerun": execution.spec.tasks[task.name].safe_rerun,
+            },
             description="",
             tags=None,
             project_id=project_id,

@@ -75,6 +75,7 @@ def timer_row(timer: ScheduleTimer, now: datetime) -> models.Timer:
         due_at=timer.due_at,
         leased_until=None,
         root_execution_id=timer.root_execution_id,
+        task_execution_id=timer.task_id,
         subject=ENGINE_EVENTS_SUBJECT,
         payload=event.SerializeToString(),
         created_at=now,
@@ -103,7 +104,7 @@ def outgoing_for(command: Command, now: datetime) -> Outgoing:
         )
         return Outgoing(
             msg_id=command.action_id,
-            subject=work_subject(command.target),
+            subject=work_subject(command.target, command.action_id),
             payload=message.SerializeToString(),
         )
     raise TypeError(f"unknown command {command!r}")

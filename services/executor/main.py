@@ -55,7 +55,7 @@ class ExecutorService:
             self._shared.jetstream,
             stream=jetstream.WORK_STREAM,
             durable=durable,
-            subject=jetstream.work_subject(self._target),
+            subject=jetstream.work_filter(self._target),
             ack_wait=ACK_WAIT_SECONDS,
         )
         self._intake = WorkIntake(self._shared.nats, stream=jetstream.WORK_STREAM, durable=durable)

@@ -10,6 +10,7 @@ import structlog
 from levante.process import Shared
 from levante.scheduler.cron import CronFirer
 from levante.scheduler.expiration import ExpirationPolicy, Expirer
+from levante.scheduler.recovery import Recovery
 from levante.scheduler.timers import TimerPump
 
 log = structlog.get_logger(__name__)
@@ -25,6 +26,12 @@ class SchedulerService:
         self._pump = TimerPump(shared.database, shared.jetstream)
         self._cron = CronFirer(shared.database, shared.jetstream)
         self._expirer = Expirer(shared.database, ExpirationPolicy.from_env(os.environ))
+        self._recovery = Recovery(
+            shared.database,
+            shared.jetstream,
+            after_seconds=float(os.environ.get("LEVANTE_RECOVERY_AFTER_SECONDS") or 120),
+            interval_seconds=float(os.environ.get("LEVANTE_RECOVERY_INTERVAL_SECONDS") or 30),
+        )
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -33,6 +40,7 @@ class SchedulerService:
             asyncio.create_task(self._pump.run(self._stop), name="scheduler-timers"),
             asyncio.create_task(self._cron.run(self._stop), name="scheduler-cron"),
             asyncio.create_task(self._expirer.run(self._stop), name="scheduler-expiration"),
+            asyncio.create_task(self._recovery.run(self._stop), name="scheduler-recovery"),
         ]
         log.info("scheduler started")
 
@@ -44,4 +52,7 @@ class SchedulerService:
             timers_delivered=self._pump.delivered,
             cron_fired=self._cron.fired,
             executions_expired=self._expirer.deleted,
+            recovered_actions=self._recovery.counters.recovered_actions,
+            failed_lost_actions=self._recovery.counters.failed_actions,
+            redelivered_timers=self._recovery.counters.redelivered_timers,
         )

@@ -2,9 +2,9 @@
 
 Streams (file storage, de-duplication window two minutes):
 
-- LEVANTE_WORK, subjects `levante.work.<target>`, work-queue retention: one
-  RunAction per message, for the executors of that target (`default` when a
-  task names none).
+- LEVANTE_WORK, subjects `levante.work.<target>.<action_execution_id>`,
+  work-queue retention: one RunAction per message, for the executors of that
+  target (`default` when a task names none).
 - LEVANTE_ENGINE_EVENTS, subject `levante.engine.events`, work-queue
   retention: one EngineEvent per message, for the engines.
 """
@@ -41,9 +41,18 @@ DEFAULT_TARGET = "default"
 DUPLICATE_WINDOW_SECONDS = 120.0
 
 
-def work_subject(target: str | None) -> str:
-    """The subject RunAction messages for `target` are published on."""
-    return f"levante.work.{target or DEFAULT_TARGET}"
+def work_subject(target: str | None, action_id: str) -> str:
+    """The subject of one action's RunAction message for `target`.
+
+    One subject per action lets the scheduler's recovery ask the stream
+    whether an action's work still exists (pending or being run).
+    """
+    return f"levante.work.{target or DEFAULT_TARGET}.{action_id}"
+
+
+def work_filter(target: str | None) -> str:
+    """The subjects the executors of `target` consume."""
+    return f"levante.work.{target or DEFAULT_TARGET}.>"
 
 
 def executor_consumer(target: str | None) -> str:

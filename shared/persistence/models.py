@@ -201,6 +201,7 @@ class Timer(Base):
     due_at: Mapped[datetime] = mapped_column(DateTime)
     leased_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     root_execution_id: Mapped[str] = mapped_column(ID)
+    task_execution_id: Mapped[str] = mapped_column(ID, index=True)
     subject: Mapped[str] = mapped_column(String(255))
     payload: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime)

@@ -39,7 +39,11 @@ async def publish_work(
     )
     await jetstream.publish_all(
         nc.jetstream(),
-        [jetstream.Outgoing(action_id, jetstream.work_subject(None), work.SerializeToString())],
+        [
+            jetstream.Outgoing(
+                action_id, jetstream.work_subject(None, action_id), work.SerializeToString()
+            )
+        ],
     )
 
 
@@ -90,7 +94,7 @@ async def ensure_work_consumer(nc: Client, *, ack_wait: float = 30) -> str:
         nc.jetstream(),
         stream=jetstream.WORK_STREAM,
         durable=durable,
-        subject=jetstream.work_subject(None),
+        subject=jetstream.work_filter(None),
         ack_wait=ack_wait,
     )
     return durable

@@ -26,15 +26,25 @@ def _add_timers(database: Database, count: int, *, due_in: float = 0.0) -> set[s
         for _ in range(count):
             timer_id = str(uuid.uuid4())
             event = messages_pb2.EngineEvent(
-                event_id=timer_id, execution_id="ex", root_execution_id="ex",
-                timer_fired=messages_pb2.TimerFired(timer_id=timer_id, kind="retry",
-                                                    task_execution_id="t"),
+                event_id=timer_id,
+                execution_id="ex",
+                root_execution_id="ex",
+                timer_fired=messages_pb2.TimerFired(
+                    timer_id=timer_id, kind="retry", task_execution_id="t"
+                ),
             )
-            session.add(models.Timer(
-                id=timer_id, due_at=now + timedelta(seconds=due_in), leased_until=None,
-                root_execution_id="ex", subject=jetstream.ENGINE_EVENTS_SUBJECT,
-                payload=event.SerializeToString(), created_at=now,
-            ))
+            session.add(
+                models.Timer(
+                    id=timer_id,
+                    due_at=now + timedelta(seconds=due_in),
+                    leased_until=None,
+                    root_execution_id="ex",
+                    task_execution_id="t",
+                    subject=jetstream.ENGINE_EVENTS_SUBJECT,
+                    payload=event.SerializeToString(),
+                    created_at=now,
+                )
+            )
             ids.add(timer_id)
     return ids
 
@@ -42,10 +52,16 @@ def _add_timers(database: Database, count: int, *, due_in: float = 0.0) -> set[s
 async def _received(nc: Client, expected: int, *, quiet: float = 1.0) -> list[str]:
     """Event ids on the engine stream: waits for `expected`, then `quiet` more seconds."""
     js = nc.jetstream()
-    await jetstream.ensure_consumer(js, stream=jetstream.EVENTS_STREAM, durable="probe",
-                                    subject=jetstream.ENGINE_EVENTS_SUBJECT, ack_wait=30)
-    consumer = jetstream.PullConsumer(nc, stream=jetstream.EVENTS_STREAM, durable="probe",
-                                      credit=500)
+    await jetstream.ensure_consumer(
+        js,
+        stream=jetstream.EVENTS_STREAM,
+        durable="probe",
+        subject=jetstream.ENGINE_EVENTS_SUBJECT,
+        ack_wait=30,
+    )
+    consumer = jetstream.PullConsumer(
+        nc, stream=jetstream.EVENTS_STREAM, durable="probe", credit=500
+    )
     await consumer.start()
     seen: list[str] = []
     try:
@@ -122,15 +138,29 @@ async def test_two_schedulers_fire_a_cron_due_time_once(
     js = nats_client.jetstream()
     now = utcnow()
     with database.write() as session:
-        session.add(models.CronTrigger(
-            id=str(uuid.uuid4()), name=f"t{round_}", pattern="0 0 * * *", timezone="",
-            workflow_name="wf", workflow_id=str(uuid.uuid4()), workflow_namespace="",
-            workflow_input={}, workflow_params={}, first_execution_time=None,
-            next_execution_time=now - timedelta(hours=5), remaining_executions=None,
-            scope="private", project_id="p", created_at=now, updated_at=None,
-        ))
-    fired = await asyncio.gather(CronFirer(database, js).fire_due(),
-                                 CronFirer(database, js).fire_due())
+        session.add(
+            models.CronTrigger(
+                id=str(uuid.uuid4()),
+                name=f"t{round_}",
+                pattern="0 0 * * *",
+                timezone="",
+                workflow_name="wf",
+                workflow_id=str(uuid.uuid4()),
+                workflow_namespace="",
+                workflow_input={},
+                workflow_params={},
+                first_execution_time=None,
+                next_execution_time=now - timedelta(hours=5),
+                remaining_executions=None,
+                scope="private",
+                project_id="p",
+                created_at=now,
+                updated_at=None,
+            )
+        )
+    fired = await asyncio.gather(
+        CronFirer(database, js).fire_due(), CronFirer(database, js).fire_due()
+    )
     assert sum(fired) == 1
     seen = await _received(nats_client, 1)
     assert len(seen) == 1

@@ -1,0 +1,94 @@
+"""Recovery of work a broker outage lost: re-send if safe, fail if not, re-deliver timers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from datetime import timedelta
+
+from nats.aio.client import Client
+
+from levante.internal.v1 import messages_pb2
+from levante.messaging import jetstream
+from levante.messaging.outbox import utcnow
+from levante.persistence import models
+from levante.persistence.db import Database
+from levante.scheduler.recovery import Recovery
+
+
+def _action(database: Database, *, safe: bool, age: float) -> str:
+    action_id = str(uuid.uuid4())
+    when = utcnow() - timedelta(seconds=age)
+    with database.write() as session:
+        session.add(models.ActionExecution(
+            id=action_id, name="std.echo", task_execution_id="task-1", task_name="t",
+            workflow_execution_id="ex-1", root_execution_id="ex-1", workflow_name="wf",
+            workflow_namespace="", state="RUNNING", state_info=None, accepted=False,
+            item_index=0, input={"output": 1}, output=None,
+            params={"target": None, "safe_rerun": safe}, description="", tags=None,
+            project_id="p", created_at=when, updated_at=when,
+        ))
+    return action_id
+
+
+def _delayed_task(database: Database, *, due_ago: float) -> str:
+    task_id = str(uuid.uuid4())
+    now = utcnow()
+    timer = {"kind": "retry", "token": 2, "due_at": (now - timedelta(seconds=due_ago)).isoformat()}
+    with database.write() as session:
+        session.add(models.TaskExecution(
+            id=task_id, name="t", type="ACTION", workflow_execution_id="ex-2",
+            root_execution_id="ex-2", workflow_id="w", workflow_name="wf", workflow_namespace="",
+            state="RUNNING_DELAYED", state_info=None, in_context={}, published={}, result=None,
+            runtime_context={"timer": timer, "retry_task_policy": {"retry_no": 2}}, items=None,
+            subworkflows=None, processed=False, error_handled=False, tags=[], scope="private",
+            project_id="p", created_at=now, updated_at=now, started_at=now, finished_at=None,
+        ))
+    return task_id
+
+
+async def _drain(nc: Client, stream: str, subject: str, durable: str) -> list[bytes]:
+    js = nc.jetstream()
+    await jetstream.ensure_consumer(js, stream=stream, durable=durable, subject=subject,
+                                    ack_wait=30)
+    consumer = jetstream.PullConsumer(nc, stream=stream, durable=durable, credit=50)
+    await consumer.start()
+    try:
+        found = await consumer.next_batch(max_messages=50, timeout=2)
+        for msg in found:
+            await msg.ack()
+        return [m.data for m in found]
+    finally:
+        await consumer.stop()
+
+
+async def test_lost_work_is_resent_or_failed_and_lost_timers_redelivered(
+    database: Database, nats_client: Client
+) -> None:
+    safe = _action(database, safe=True, age=600)
+    unsafe = _action(database, safe=False, age=600)
+    _action(database, safe=False, age=5)  # too young to judge
+    task_id = _delayed_task(database, due_ago=600)
+    recovery = Recovery(database, nats_client.jetstream(), after_seconds=60)
+
+    assert await recovery.sweep() == 3
+    counters = recovery.counters
+    assert (counters.recovered_actions, counters.failed_actions, counters.redelivered_timers) == (
+        1, 1, 1)
+
+    work = await _drain(nats_client, jetstream.WORK_STREAM, jetstream.work_filter(None), "w")
+    [resent] = [messages_pb2.RunAction.FromString(data) for data in work]
+    assert resent.action_execution_id == safe and json.loads(resent.input_json) == {"output": 1}
+    events = [messages_pb2.EngineEvent.FromString(d) for d in await _drain(
+        nats_client, jetstream.EVENTS_STREAM, jetstream.ENGINE_EVENTS_SUBJECT, "e")]
+    kinds = {e.WhichOneof("event"): e for e in events}
+    failure = kinds["action_result"].action_result
+    assert failure.action_execution_id == unsafe
+    assert "not safe to rerun" in failure.failure.message
+    timer = kinds["timer_fired"].timer_fired
+    assert (timer.task_execution_id, timer.kind, timer.token) == (task_id, "retry", 2)
+
+    # Work that still exists in the stream (pending or being run) is left alone.
+    assert await recovery.sweep() == 0
+    await asyncio.sleep(0)
