@@ -31,7 +31,6 @@ from levante.messaging import jetstream
 
 async def queue_work(js: jetstream.JetStreamContext, count: int) -> None:
     """Publishes `count` std.noop RunAction messages for the default target."""
-    subject = jetstream.work_subject(None)
     for start in range(0, count, 500):
         batch = []
         for index in range(start, min(count, start + 500)):
@@ -45,6 +44,7 @@ async def queue_work(js: jetstream.JetStreamContext, count: int) -> None:
                 action_name="std.noop",
                 input_json=b"{}",
             )
+            subject = jetstream.work_subject(None, action_id)
             batch.append(jetstream.Outgoing(action_id, subject, work.SerializeToString()))
         await jetstream.publish_all(js, batch, timeout=30)
 
@@ -71,7 +71,7 @@ async def _measure(url: str, actions: int, concurrency: int) -> float:
             js,
             stream=jetstream.WORK_STREAM,
             durable=durable,
-            subject=jetstream.work_subject(None),
+            subject=jetstream.work_filter(None),
             ack_wait=ACK_WAIT_SECONDS,
         )
         await queue_work(js, actions)
