@@ -9,7 +9,9 @@ expression's value is interpolated into the text.
 
 from __future__ import annotations
 
+import functools
 import re
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -30,44 +32,109 @@ class Language(StrEnum):
     JINJA = "jinja"
 
 
+# How many distinct strings keep their analysis (and syntax verdict) cached.
+# A 1,000-task workflow holds a few thousand distinct strings.
+CACHE_SIZE = 16384
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """How to evaluate one string, worked out once per distinct text.
+
+    For YAQL, `single` is the expression when the string is exactly one
+    (whitespace around allowed); else `parts` alternates literal text and
+    expressions (`(text, expression-or-None)` pairs). For Jinja both are
+    empty (see `_Session._string`).
+    """
+
+    language: Language
+    single: str | None = None
+    parts: tuple[tuple[str, str | None], ...] = ()
+
+
+def _plan(text: str) -> _Plan | None:
+    # Most strings of a definition (names, prose) hold no expression at all.
+    if "<%" not in text and "{{" not in text and "{%" not in text:
+        return None
+    return _analysed(text)
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def _analysed(text: str) -> _Plan | None:
+    matches = list(_YAQL_PATTERN.finditer(text))
+    if matches:
+        if len(matches) == 1 and matches[0].group(0) == text.strip():
+            return _Plan(Language.YAQL, single=matches[0].group(1))
+        parts, position = [], 0
+        for match in matches:
+            parts.append((text[position : match.start()], match.group(1)))
+            position = match.end()
+        parts.append((text[position:], None))
+        return _Plan(Language.YAQL, parts=tuple(parts))
+    if _JINJA_PATTERN.search(text):
+        # Whether it is one `{{ }}` is only worked out when evaluating
+        # (`jinja_engine.single_expression`, cached): it takes Jinja's
+        # lexer, and validation doesn't need it.
+        return _Plan(Language.JINJA)
+    return None
+
+
 def language_of(text: str) -> Language | None:
     """Which language's expressions `text` holds (YAQL first), or None."""
-    if _YAQL_PATTERN.search(text):
-        return Language.YAQL
-    if _JINJA_PATTERN.search(text):
-        return Language.JINJA
-    return None
+    plan = _plan(text)
+    return plan.language if plan is not None else None
 
 
 def is_expression(value: Any) -> bool:
     """Whether `value` is a string holding at least one expression."""
-    return isinstance(value, str) and language_of(value) is not None
+    return isinstance(value, str) and _plan(value) is not None
 
 
 def check_syntax(text: str) -> str | None:
     """The error message for the first expression in `text` that does not
     parse, or None when all parse (or there are none).
 
-    Mixing YAQL and Jinja in one string is an error, as in Mistral.
+    Mixing YAQL and Jinja in one string is an error, as in Mistral. Verdicts
+    are cached by text, and so are the parsed expressions, so evaluating an
+    expression that was validated does not parse it again.
     """
-    has_yaql = _YAQL_PATTERN.search(text) is not None
-    has_jinja = _JINJA_PATTERN.search(_YAQL_PATTERN.sub("", text)) is not None
-    if has_yaql and has_jinja:
-        return (
-            "The line already contains an expression of type 'yaql'. "
-            "Mixing expression types in a single line is not allowed."
-        )
-    if has_yaql:
-        for match in _YAQL_PATTERN.finditer(text):
-            error = yaql_engine.syntax_error(match.group(1))
-            if error is not None:
-                return f"Invalid YAQL expression '{match.group(1).strip()}': {error}"
+    if "<%" not in text and "{{" not in text and "{%" not in text:
         return None
-    if has_jinja:
-        error = jinja_engine.syntax_error(text)
-        if error is not None:
-            return f"Invalid Jinja expression '{text.strip()}': {error}"
+    return _check_syntax(text)
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def _check_syntax(text: str) -> str | None:
+    plan = _plan(text)
+    if plan is None:
+        return None
+    if plan.language is Language.YAQL:
+        if _JINJA_PATTERN.search(_YAQL_PATTERN.sub("", text)) is not None:
+            return (
+                "The line already contains an expression of type 'yaql'. "
+                "Mixing expression types in a single line is not allowed."
+            )
+        expressions = [plan.single] if plan.single is not None else [e for _, e in plan.parts]
+        for expression in expressions:
+            if expression is None:
+                continue
+            error = yaql_engine.syntax_error(expression)
+            if error is not None:
+                return f"Invalid YAQL expression '{expression.strip()}': {error}"
+        return None
+    error = jinja_engine.syntax_error(text)
+    if error is not None:
+        return f"Invalid Jinja expression '{text.strip()}': {error}"
     return None
+
+
+def clear_caches() -> None:
+    """Forget every cached analysis, verdict and compiled expression (for
+    benchmarks and tests that measure the cold path)."""
+    _analysed.cache_clear()
+    _check_syntax.cache_clear()
+    yaql_engine.clear_caches()
+    jinja_engine.clear_caches()
 
 
 def evaluate(value: Any, context: ExpressionContext) -> Any:
@@ -111,32 +178,34 @@ class _Session:
         return as_text(self._string(key))
 
     def _string(self, text: str) -> Any:
-        language = language_of(text)
-        if language is Language.YAQL:
-            return self._yaql_string(text)
-        if language is Language.JINJA:
-            return self._jinja_string(text)
-        return text
-
-    def _yaql_string(self, text: str) -> Any:
-        matches = list(_YAQL_PATTERN.finditer(text))
-        if len(matches) == 1 and matches[0].group(0) == text.strip():
-            return self._yaql(matches[0].group(1))
-        return _YAQL_PATTERN.sub(lambda match: as_text(self._yaql(match.group(1))), text)
+        plan = _plan(text)
+        if plan is None:
+            return text
+        if plan.language is Language.YAQL:
+            if plan.single is not None:
+                return self._yaql(plan.single)
+            return "".join(
+                literal + (as_text(self._yaql(expression)) if expression is not None else "")
+                for literal, expression in plan.parts
+            )
+        return self._jinja(text, jinja_engine.single_expression(text))
 
     def _yaql(self, expression: str) -> Any:
-        if self._yaql_context is None:
-            self._yaql_context = yaql_engine.new_context(self._context)
         try:
-            result = yaql_engine.evaluate(expression, self._yaql_context)
-            return to_plain(result)
+            path = yaql_engine.fast_path(expression)
+            if path is not None:
+                found, value = yaql_engine.follow(path, self._context.data)
+                if found:
+                    return to_plain(value)
+            if self._yaql_context is None:
+                self._yaql_context = yaql_engine.new_context(self._context)
+            return to_plain(yaql_engine.evaluate(expression, self._yaql_context))
         except Exception as error:  # user code: any failure is the user's
             raise self._error("YAQL", expression, error) from error
 
-    def _jinja_string(self, text: str) -> Any:
+    def _jinja(self, text: str, expression: str | None) -> Any:
         if self._jinja_variables is None:
             self._jinja_variables = jinja_engine.variables(self._context)
-        expression = jinja_engine.single_expression(text)
         try:
             if expression is not None:
                 return to_plain(jinja_engine.evaluate_expression(expression, self._jinja_variables))

@@ -1,6 +1,7 @@
 """The functions Mistral adds to YAQL and Jinja, over an explicit snapshot.
 
-Each function reads only the `ExpressionContext` it is given (Mistral's
+Each function reads only the `ExpressionContext` it is given: its snapshots,
+and for `tasks()` across executions the engine's `RuntimeData` (Mistral's
 versions query the database). The YAQL and Jinja bindings in
 `levante.expressions.yaql_engine` / `jinja_engine` are thin wrappers that
 find the context and call these.
@@ -8,13 +9,16 @@ find the context and call these.
 
 from __future__ import annotations
 
+import datetime
 import json
 import uuid
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import yaml
 
 from levante.expressions.context import ExpressionContext
+from levante.expressions.runtime import WORKFLOW, RuntimeData, task_type
 from levante.expressions.values import to_plain
 
 
@@ -25,14 +29,34 @@ class FunctionError(Exception):
     """
 
 
+# The keys `task()` always returns, as Mistral's user model of a task execution.
+TASK_KEYS = ("id", "name", "state", "state_info", "result", "published", "spec")
+# The keys `execution()` always returns.
+EXECUTION_KEYS = (
+    "id", "name", "input", "params", "spec", "created_at", "root_execution_id",
+)  # fmt: skip
+
+
+def task_model(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """A task execution as `task()` shows it: every key of `TASK_KEYS`
+    (missing ones as null, `published` as {}), then whatever else the
+    engine provided (`type`, `workflow_execution_id`...). A copy."""
+    model: dict[str, Any] = {key: None for key in TASK_KEYS}
+    model["published"] = {}
+    model.update(to_plain(entry))
+    return model
+
+
 def task(context: ExpressionContext, name: str | None = None) -> dict[str, Any]:
     """`task()` / `task(name)`: a task execution as the user model.
 
     Without a name, the task in whose scope the expression is evaluated. With
     the current task's own name, that same execution (a workflow with a cycle
-    has several executions of one task; the current one is meant). Unlike
-    Mistral, which returns null, an unknown name is an error: a silent null
-    there hides typos until much later in the workflow.
+    has several executions of one task; the current one is meant). Else the
+    latest execution of that name in the current workflow execution: from
+    `context.tasks`, then from `context.runtime`. Unlike Mistral, which
+    returns null, an unknown name is an error: a silent null there hides
+    typos until much later in the workflow.
 
     Raises:
         FunctionError: no current task, or no visible task of that name.
@@ -41,45 +65,126 @@ def task(context: ExpressionContext, name: str | None = None) -> dict[str, Any]:
     if name is None:
         if current is None:
             raise FunctionError("task() without a name is only available in a task's scope")
-        return to_plain(current)
+        return task_model(current)
+    if not isinstance(name, str):
+        raise FunctionError(f"task() takes a task name, not {name!r}")
     if current is not None and current.get("name") == name:
-        return to_plain(current)
+        return task_model(current)
     found = context.tasks.get(name)
+    if found is None and context.runtime is not None:
+        for entry in context.runtime.task_executions(_execution_id(context)):
+            if entry.get("name") == name:
+                found = entry  # the latest wins
     if found is None:
         raise FunctionError(f"Task '{name}' not found")
-    return to_plain(found)
+    return task_model(found)
 
 
 def tasks(
     context: ExpressionContext,
     workflow_execution_id: str | None = None,
-    recursive: bool = False,
+    recursive: Any = False,
     state: str | None = None,
-    flat: bool = False,
+    flat: Any = False,
 ) -> list[dict[str, Any]]:
-    """`tasks(...)`: the visible task executions, optionally filtered.
+    """`tasks(workflow_execution_id, recursive, state, flat)`, as the ocata
+    spec "yaql-tasks-function" defines it.
 
-    `workflow_execution_id` keeps tasks whose `workflow_execution_id` matches
-    (tasks that don't carry one are kept: the engine hands over one
-    execution's tasks). `state` keeps tasks in that state. `recursive` and
-    `flat` are accepted for compatibility; the snapshot holds exactly the
-    tasks the engine chose to expose, nested ones included if it did.
+    - `workflow_execution_id`: only the tasks of that workflow execution;
+      none (or empty): the tasks of every visible execution.
+    - `recursive`: also the tasks of the workflows started by those tasks,
+      at any depth, each right after the task that started it.
+    - `state`: only tasks in that state.
+    - `flat`: only action tasks, and workflow tasks whose state differs
+      from the state of a workflow execution they started.
+
+    As the spec's own example (`tasks(execution().id, ERROR)`) does, a
+    state name may be given second, in place of `recursive`.
+
+    Without `context.runtime`, the visible tasks are `context.tasks`.
     """
-    del recursive, flat  # See the docstring: the snapshot already decides.
+    if isinstance(recursive, str) and state is None:
+        recursive, state = False, recursive
+    runtime = context.runtime if context.runtime is not None else _SnapshotRuntime(context)
+    if workflow_execution_id:
+        found = _tasks_of(runtime, str(workflow_execution_id), bool(recursive), set())
+    else:
+        found = list(runtime.task_executions(None))
     selected = []
-    for entry in context.tasks.values():
-        wf_id = entry.get("workflow_execution_id")
-        if workflow_execution_id and wf_id is not None and wf_id != workflow_execution_id:
-            continue
+    for entry in found:
         if state and entry.get("state") != state:
             continue
-        selected.append(to_plain(entry))
+        if flat and not _is_flat(runtime, entry):
+            continue
+        selected.append(task_model(entry))
     return selected
 
 
+def _tasks_of(
+    runtime: RuntimeData, workflow_execution_id: str, recursive: bool, seen: set[str]
+) -> list[Mapping[str, Any]]:
+    seen.add(workflow_execution_id)
+    found: list[Mapping[str, Any]] = []
+    for entry in runtime.task_executions(workflow_execution_id):
+        found.append(entry)
+        if not recursive or task_type(entry) != WORKFLOW or entry.get("id") is None:
+            continue
+        for child in runtime.sub_workflow_executions(entry["id"]):
+            child_id = child.get("id")
+            if child_id is not None and child_id not in seen:
+                found.extend(_tasks_of(runtime, child_id, recursive, seen))
+    return found
+
+
+def _is_flat(runtime: RuntimeData, entry: Mapping[str, Any]) -> bool:
+    if task_type(entry) != WORKFLOW:
+        return True
+    if entry.get("id") is None:
+        return True
+    children = list(runtime.sub_workflow_executions(entry["id"]))
+    # A workflow task whose nested execution never started says something
+    # on its own; one that mirrors its nested execution's state does not.
+    return not children or any(child.get("state") != entry.get("state") for child in children)
+
+
+def _execution_id(context: ExpressionContext) -> Any:
+    return context.execution.get("id")
+
+
+class _SnapshotRuntime:
+    """`RuntimeData` over the snapshot alone: `context.tasks`, all of the
+    current workflow execution unless they say otherwise, nothing nested."""
+
+    def __init__(self, context: ExpressionContext) -> None:
+        self._entries = list(context.tasks.values())
+        self._default = _execution_id(context)
+
+    def task_executions(
+        self, workflow_execution_id: str | None = None
+    ) -> Iterable[Mapping[str, Any]]:
+        if workflow_execution_id is None:
+            return self._entries
+        return [
+            entry
+            for entry in self._entries
+            if entry.get("workflow_execution_id", self._default) == workflow_execution_id
+        ]
+
+    def sub_workflow_executions(self, task_execution_id: str) -> Iterable[Mapping[str, Any]]:
+        return ()
+
+
 def execution(context: ExpressionContext) -> dict[str, Any]:
-    """`execution()`: the workflow execution (id, name, input, params...)."""
-    return to_plain(context.execution)
+    """`execution()`: the workflow execution: every key of `EXECUTION_KEYS`
+    (missing ones as null), then whatever else the engine provided.
+    `created_at` given as a datetime is shown as Mistral shows it
+    (`2024-01-31 12:00:00`)."""
+    model: dict[str, Any] = dict.fromkeys(EXECUTION_KEYS)
+    for key, value in context.execution.items():
+        if isinstance(value, datetime.datetime):
+            value = value.isoformat(" ")
+        model[key] = to_plain(value)
+    return model
 
 
 def env(context: ExpressionContext) -> dict[str, Any]:

@@ -11,6 +11,8 @@ import functools
 from typing import Any
 
 import jinja2
+import jinja2.lexer
+from jinja2.parser import Parser
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from levante.expressions import functions
@@ -107,16 +109,24 @@ def variables(snapshot: ExpressionContext) -> dict[str, Any]:
     return {"_": snapshot.data, _SNAPSHOT_KEY: snapshot}
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=16384)
 def _compiled_expression(expression: str) -> Any:
     return _ENVIRONMENT.compile_expression(expression, undefined_to_none=False)
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=16384)
 def _compiled_template(text: str) -> jinja2.Template:
     return _ENVIRONMENT.from_string(text)
 
 
+def clear_caches() -> None:
+    """Forget compiled expressions and templates."""
+    _compiled_expression.cache_clear()
+    _compiled_template.cache_clear()
+    single_expression.cache_clear()
+
+
+@functools.lru_cache(maxsize=16384)
 def single_expression(text: str) -> str | None:
     """If `text` is exactly one `{{ ... }}` (whitespace around allowed),
     the expression inside it; else None.
@@ -129,7 +139,7 @@ def single_expression(text: str) -> str | None:
         return None
     try:
         tokens = list(_ENVIRONMENT.lex(stripped))
-    except jinja2.TemplateSyntaxError:
+    except Exception:  # any lexing failure: not one well-formed expression
         return None
     if not tokens or tokens[0][1] != "variable_begin" or tokens[-1][1] != "variable_end":
         return None
@@ -140,12 +150,52 @@ def single_expression(text: str) -> str | None:
 
 
 def syntax_error(text: str) -> str | None:
-    """The syntax error of a string holding Jinja expressions, or None."""
+    """The syntax error of a string holding Jinja expressions, or None.
+
+    A string that is plainly one `{{ expression }}` has just its expression
+    parsed (what evaluating it compiles); anything else is parsed as a
+    template.
+    """
+    inner = _plain_single(text)
+    if inner is not None:
+        try:
+            parser = Parser(_ENVIRONMENT, inner, state="variable")
+            parser.parse_expression()
+            if not parser.stream.eos:
+                token = jinja2.lexer.describe_token(parser.stream.current)
+                return f"expected token 'end of print statement', got '{token}'"
+            return None
+        except jinja2.TemplateSyntaxError as error:
+            return error.message or str(error)
+        except RecursionError:
+            return "the expression is nested too deeply"
+        except Exception as error:
+            return f"{type(error).__name__}: {error}"
     try:
         _ENVIRONMENT.parse(text)
     except jinja2.TemplateSyntaxError as error:
         return str(error)
+    except RecursionError:
+        return "the expression is nested too deeply"
+    except Exception as error:  # the parser failing on odd input is still invalid input
+        return f"{type(error).__name__}: {error}"
     return None
+
+
+def _plain_single(text: str) -> str | None:
+    """The inside of `{{ ... }}` when `text` is obviously one expression and
+    nothing else (no other markup, no braces or whitespace control that
+    would need the lexer to tell apart); else None."""
+    stripped = text.strip()
+    if not (stripped.startswith("{{") and stripped.endswith("}}")):
+        return None
+    inner = stripped[2:-2]
+    if any(marker in inner for marker in ("{", "}", "{%", "%}", "{#", "#}")):
+        return None
+    edge = inner.strip()
+    if not edge or edge[0] in "-+" or edge[-1] in "-+":
+        return None
+    return inner
 
 
 def evaluate_expression(expression: str, snapshot_variables: dict[str, Any]) -> Any:

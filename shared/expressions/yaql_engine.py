@@ -12,7 +12,9 @@ from __future__ import annotations
 # here, before yaql, makes the attribute exist on `collections`.
 import collections.abc  # noqa: F401
 import functools
+import re
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 import yaql
@@ -59,11 +61,14 @@ def _task(context: Any, name: str | None = None) -> Any:
 
 def _tasks(
     context: Any,
-    workflow_execution_id: str | None = None,
-    recursive: bool = False,
-    state: str | None = None,
-    flat: bool = False,
+    workflow_execution_id: Any = None,
+    recursive: Any = None,
+    state: Any = None,
+    flat: Any = None,
 ) -> Any:
+    # Defaults of None: yaql types a parameter by its default's type, and
+    # `tasks(execution().id, ERROR)` (the ocata spec's own example) must
+    # reach the function.
     return functions.tasks(_snapshot(context), workflow_execution_id, recursive, state, flat)
 
 
@@ -136,7 +141,7 @@ _ROOT_CONTEXT = _build_root_context()
 _PARSE_LOCK = threading.Lock()
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=16384)
 def parse(expression: str) -> Any:
     """Parse a YAQL expression (without `<% %>`); cached by its text.
 
@@ -147,13 +152,49 @@ def parse(expression: str) -> Any:
         return _ENGINE(expression)
 
 
+# Token-type sequences of expressions known to parse. Whether an expression
+# parses depends only on the types of its tokens (the grammar's actions
+# build nodes and never refuse a value), so `$.value_1 + 1` being valid
+# vouches for `$.value_2 + 2`: checking it takes lexing only. Bounded: the
+# set is emptied when full.
+_VALID_SHAPES: dict[tuple[str, ...], None] = {}
+_SHAPES_LIMIT = 16384
+
+
+def _shape(expression: str) -> tuple[str, ...]:
+    """The token types of an expression; raises what the lexer raises."""
+    with _PARSE_LOCK:
+        lexer = _ENGINE.lexer
+        lexer.input(expression)
+        types = []
+        while (token := lexer.token()) is not None:
+            types.append(token.type)
+    return tuple(types)
+
+
 def syntax_error(expression: str) -> str | None:
     """The parse error of a YAQL expression (without `<% %>`), or None."""
+    text = expression.strip()
     try:
-        parse(expression.strip())
-    except (yaql.language.exceptions.YaqlException, KeyError, ValueError, TypeError) as error:
-        return str(error)
+        shape = _shape(text)
+        if shape in _VALID_SHAPES:
+            return None
+        parse(text)
+    except RecursionError:
+        return "the expression is nested too deeply"
+    except Exception as error:  # yaql's lexer and parser raise several kinds
+        return str(error) or type(error).__name__
+    if len(_VALID_SHAPES) >= _SHAPES_LIMIT:
+        _VALID_SHAPES.clear()
+    _VALID_SHAPES[shape] = None
     return None
+
+
+def clear_caches() -> None:
+    """Forget parsed expressions, valid shapes and fast paths."""
+    parse.cache_clear()
+    fast_path.cache_clear()
+    _VALID_SHAPES.clear()
 
 
 def new_context(snapshot: ExpressionContext) -> contexts.ContextBase:
@@ -170,6 +211,43 @@ def new_context(snapshot: ExpressionContext) -> contexts.ContextBase:
 
 def _convert_data(snapshot: ExpressionContext) -> Any:
     return utils.convert_input_data(snapshot.data)
+
+
+_ATTRIBUTE_CHAIN = re.compile(r"\s*\$((?:\s*\.\s*[A-Za-z_][A-Za-z0-9_]*)*)\s*")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Words the lexer reads as operators or constants, never as key names.
+_KEYWORDS = frozenset({"true", "false", "null", "and", "or", "not", "in"})
+
+
+@functools.lru_cache(maxsize=16384)
+def fast_path(expression: str) -> tuple[str, ...] | None:
+    """The keys of an expression that only reads data (`$`, `$.a`,
+    `$.a.b`...), or None for anything else.
+
+    Such expressions are most of what workflows hold, and yaql spends tens
+    of microseconds resolving overloads of `.` for each step; `follow()`
+    does the same lookups directly.
+    """
+    match = _ATTRIBUTE_CHAIN.fullmatch(expression)
+    if match is None:
+        return None
+    names = tuple(_NAME.findall(match.group(1)))
+    if _KEYWORDS.intersection(names):
+        return None
+    return names
+
+
+def follow(path: tuple[str, ...], data: Any) -> tuple[bool, Any]:
+    """`(True, value)` for `$.<path>` over `data` when every step reads a
+    mapping (a missing key is null, as with `$.missing`); `(False, None)`
+    when a step meets anything else, which only yaql itself can answer
+    (a collection maps the key over its items; null is an error)."""
+    value = data
+    for name in path:
+        if not isinstance(value, Mapping):
+            return False, None
+        value = value.get(name)
+    return True, value
 
 
 def evaluate(expression: str, context: contexts.ContextBase) -> Any:

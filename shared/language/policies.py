@@ -44,7 +44,7 @@ def parse_policies(
         elif key in ("pause-before", "fail-on"):
             checked = reporter.boolean_or_expression(value, key_path, what)
         elif key == "safe-rerun":
-            checked = reporter.boolean(value, key_path, what)
+            checked = reporter.boolean_or_expression(value, key_path, what)
         else:
             checked = reporter.count_or_expression(value, key_path, what)
         if checked is not None:
@@ -54,7 +54,7 @@ def parse_policies(
 
 def parse_retry(reporter: Reporter, value: Any, path: str, what: str) -> RetryPolicy | None:
     """A `retry` mapping, or its one-line form `count=3 delay=1 break-on=<% ... %>`."""
-    if isinstance(value, str):
+    if isinstance(value, str) and value.strip():
         try:
             value = parse_parameters(value, context=value)
         except ShorthandError as error:

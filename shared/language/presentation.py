@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from levante.language.spec import WorkflowSpec
+from levante.language.spec import ActionSpec, WorkflowSpec
 
 
-def render_input(spec: WorkflowSpec) -> str:
+def render_input(spec: WorkflowSpec | ActionSpec) -> str:
     """The input list as one line: `name, greeting="Hello", count=3`.
 
     Parameters without a default are bare names; defaults are JSON (so
@@ -20,7 +20,7 @@ def render_input(spec: WorkflowSpec) -> str:
     )
 
 
-def interface(spec: WorkflowSpec) -> dict[str, Any]:
+def interface(spec: WorkflowSpec | ActionSpec) -> dict[str, Any]:
     """`{"input": [...], "output": [...]}` as Mistral's API reports it.
 
     Input entries are names, or `{name: default}` for parameters with a

@@ -16,14 +16,23 @@ import json
 import re
 from typing import Any
 
-import yaml
+from levante.errors import DefinitionError
+from levante.language.source import load
 
 _KEY = re.compile(r"[-\w]+")
+# A name with no parameters: no whitespace, parenthesis, `=` or expression.
+_BARE_NAME = re.compile(r"(?!<%|\{\{)[^\s(=]+")
+_NAME = re.compile(r"[^\s(=]*")
 _CLOSERS = {"{": "}", "[": "]", "(": ")"}
 
 
 class ShorthandError(ValueError):
     """The text is not valid shorthand; the message says what is wrong."""
+
+
+class _Problem(Exception):
+    """What the scanning helpers find wrong; the public functions add the
+    text it was found in."""
 
 
 def parse_command(text: str) -> tuple[str, dict[str, Any]]:
@@ -38,6 +47,15 @@ def parse_command(text: str) -> tuple[str, dict[str, Any]]:
             expression is not closed, or the name is missing.
     """
     stripped = text.strip()
+    if _BARE_NAME.fullmatch(stripped):  # the common case: just a name
+        return stripped, {}
+    try:
+        return _command(stripped, text)
+    except _Problem as problem:
+        raise ShorthandError(f"{problem} in '{text}'") from None
+
+
+def _command(stripped: str, text: str) -> tuple[str, dict[str, Any]]:
     end = _name_end(stripped)
     name, rest = stripped[:end], stripped[end:]
     if not name:
@@ -58,6 +76,13 @@ def parse_parameters(text: str, *, separators: str = "", context: str = "") -> d
         ShorthandError: see `parse_command`.
     """
     where = context or text
+    try:
+        return _parameters(text, separators, where)
+    except _Problem as problem:
+        raise ShorthandError(f"{problem} in '{where}'") from None
+
+
+def _parameters(text: str, separators: str, where: str) -> dict[str, Any]:
     params: dict[str, Any] = {}
     stops = separators
     position, length = 0, len(text)
@@ -85,12 +110,8 @@ def typed_value(raw: str) -> Any:
     if raw.startswith(("<%", "{{", "{%")):
         return raw
     if raw[0] in "[{":
-        for loads in (json.loads, yaml.safe_load):
-            try:
-                return loads(raw)
-            except (ValueError, yaml.YAMLError):
-                continue
-        return raw
+        found, value = flow_value(raw)
+        return value if found else raw
     try:
         value = json.loads(raw)
     except ValueError:
@@ -103,13 +124,25 @@ def typed_value(raw: str) -> Any:
     return raw
 
 
+def flow_value(text: str) -> tuple[bool, Any]:
+    """`(True, value)` when `text` is a JSON or YAML flow collection, else
+    `(False, None)`. YAML goes through the definition loader, so the value
+    is JSON-like and bounded like any other part of a definition."""
+    try:
+        return True, json.loads(text)
+    except (ValueError, RecursionError):
+        pass
+    try:
+        return True, load(text).data
+    except DefinitionError:
+        return False, None
+
+
 def _name_end(text: str) -> int:
     if text.startswith(("<%", "{{")):
         return _value_end(text, 0, "")
-    index = 0
-    while index < len(text) and not (text[index].isspace() or text[index] in "(="):
-        index += 1
-    return index
+    match = _NAME.match(text)
+    return match.end() if match else 0
 
 
 def _value_end(text: str, start: int, stops: str) -> int:
@@ -125,7 +158,7 @@ def _segment_end(text: str, index: int, *, at_start: bool) -> int:
     if text.startswith("<%", index):
         close = text.find("%>", index + 2)
         if close < 0:
-            raise ShorthandError(f"Unterminated expression in '{text}'")
+            raise _Problem("Unterminated expression")
         return close + 2
     char = text[index]
     # A quote opens a string only where a value starts: in `msg=don't`
@@ -147,7 +180,7 @@ def _quoted_end(text: str, start: int) -> int:
         if text[index] == quote:
             return index + 1
         index += 1
-    raise ShorthandError(f"Unterminated quote in '{text}'")
+    raise _Problem("Unterminated quote")
 
 
 def _bracketed_end(text: str, start: int) -> int:
@@ -164,8 +197,8 @@ def _bracketed_end(text: str, start: int) -> int:
             expected.append(_CLOSERS[char])
         elif char in ")]}":
             if char != expected.pop():
-                raise ShorthandError(f"Unbalanced '{char}' in '{text}'")
+                raise _Problem(f"Unbalanced '{char}'")
             if not expected:
                 return index + 1
         index += 1
-    raise ShorthandError(f"Unclosed '{text[start]}' in '{text}'")
+    raise _Problem(f"Unclosed '{text[start]}'")

@@ -8,6 +8,7 @@ strings and are evaluated by `levante.expressions`).
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -35,6 +36,8 @@ class TransitionKind(StrEnum):
 ENGINE_COMMANDS = frozenset(
     {TransitionKind.FAIL, TransitionKind.SUCCEED, TransitionKind.PAUSE, TransitionKind.NOOP}
 )
+# A task can't take an engine command's name: in a transition it would mean the command.
+RESERVED_TASK_NAMES = frozenset(command.value for command in ENGINE_COMMANDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +101,15 @@ class TaskSpec:
     `with_items` maps each loop variable to a list or an expression text, in
     definition order. `join` is "all", "one", a count, or None.
     `wait_before`, `wait_after`, `timeout` and `concurrency` are seconds or
-    counts, or expression texts; `pause_before` and `fail_on` are booleans
-    or expression texts. `on_*_publish` hold the `publish` of the advanced
-    on-clause form (`{publish: {branch: ..., global: ...}, next: [...]}`).
+    counts, or expression texts; `pause_before`, `fail_on`, `keep_result`
+    and `safe_rerun` are booleans or expression texts (evaluate a str
+    before using it as a flag). `on_*_publish` hold the `publish` of the
+    advanced on-clause form (`{publish: {branch: ..., global: ...}, next:
+    [...]}`).
+
+    In a workbook, `action` / `workflow` naming one of the workbook's own
+    actions or workflows by its local name hold the qualified name
+    (`book.greet`). `definition` is the task as written (see `as_dict`).
     """
 
     name: str
@@ -114,9 +123,9 @@ class TaskSpec:
     on_error: tuple[Transition, ...] = ()
     on_complete: tuple[Transition, ...] = ()
     requires: tuple[str, ...] = ()
-    keep_result: bool = True
+    keep_result: bool | str = True
     target: str | None = None
-    safe_rerun: bool = False
+    safe_rerun: bool | str = False
     position: Position | None = None
     tags: tuple[str, ...] = ()
     join: str | int | None = None
@@ -131,6 +140,13 @@ class TaskSpec:
     on_success_publish: dict[str, Any] = field(default_factory=dict)
     on_error_publish: dict[str, Any] = field(default_factory=dict)
     on_complete_publish: dict[str, Any] = field(default_factory=dict)
+    definition: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The task's spec as Mistral shows it (in `task().spec`): the
+        mapping as written, with `name`, `version` and the workflow's
+        `type`; task-defaults not applied. A deep copy."""
+        return copy.deepcopy(self.definition) if self.definition else {"name": self.name}
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +154,8 @@ class WorkflowSpec:
     """A workflow: its interface, data and tasks (in definition order).
 
     `task_defaults` is the raw `task-defaults` mapping as written; the
-    tasks already have it applied.
+    tasks already have it applied. `definition` is the workflow as written
+    (see `as_dict`).
     """
 
     name: str
@@ -152,6 +169,14 @@ class WorkflowSpec:
     tasks: dict[str, TaskSpec] = field(default_factory=dict)
     position: Position | None = None
     task_defaults: dict[str, Any] = field(default_factory=dict)
+    definition: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The workflow's spec as Mistral shows it (in `execution().spec`):
+        the mapping as written, with `name` and `version`. A deep copy."""
+        if not self.definition:
+            return {"name": self.name, "version": "2.0", "type": self.type.value}
+        return copy.deepcopy(self.definition)
 
     def start_tasks(self) -> tuple[TaskSpec, ...]:
         """Tasks of a direct workflow that no transition leads to."""
@@ -165,11 +190,41 @@ class WorkflowSpec:
 
 
 @dataclass(frozen=True, slots=True)
-class Document:
-    """A parsed definition: standalone workflows, or a workbook's workflows.
+class ActionSpec:
+    """An ad-hoc action: a named action defined over a `base` action.
 
-    For a workbook, `name` is the workbook name and workflow names are
-    prefixed with it (`wb.wf`), as Mistral names them.
+    `base` is the base action's name (inline parameters of the shorthand
+    `base: std.echo output=hi` are merged under `base_input`, explicit
+    `base-input` keys winning). `base_input` values are expressions over
+    the ad-hoc action's own input; `input` declares that input like a
+    workflow's. `output` (any value, usually an expression over the base
+    action's result as `$`) transforms the result, or is None.
+    """
+
+    name: str
+    base: str
+    base_input: dict[str, Any] = field(default_factory=dict)
+    input: tuple[InputParam, ...] = ()
+    output: Any = None
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    position: Position | None = None
+    definition: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The action's spec as written, with `name` and `version`. A deep copy."""
+        if not self.definition:
+            return {"name": self.name, "version": "2.0", "base": self.base}
+        return copy.deepcopy(self.definition)
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A parsed definition: standalone workflows, a workbook, or ad-hoc actions.
+
+    For a workbook, `name` is the workbook name and workflow and action
+    names are prefixed with it (`wb.wf`), as Mistral names them. An action
+    document (`parse_actions`) has `actions` and no workflows.
     """
 
     version: str
@@ -177,3 +232,4 @@ class Document:
     name: str | None = None
     description: str = ""
     tags: tuple[str, ...] = ()
+    actions: tuple[ActionSpec, ...] = ()

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from levante.expressions import is_expression
 from levante.language.policies import POLICY_FIELDS, parse_policies
 from levante.language.report import Reporter
-from levante.language.shorthand import ShorthandError, parse_command
+from levante.language.scope import Scope
+from levante.language.shorthand import ShorthandError, flow_value, parse_command
 from levante.language.source import child_path, item_path
 from levante.language.spec import TaskSpec, TransitionKind, WorkflowType
 from levante.language.transitions import Clause, Reference, parse_clause
@@ -30,7 +28,7 @@ _REVERSE_KEYS = frozenset({"requires"})
 _DEFAULTS_KEYS = frozenset(
     {
         "retry", "wait-before", "wait-after", "timeout", "pause-before", "concurrency",
-        "on-complete", "on-success", "on-error", "safe-rerun", "requires",
+        "on-complete", "on-success", "on-error", "safe-rerun", "requires", "fail-on",
     }
 )  # fmt: skip
 # Clause key -> TaskSpec field names of its transitions and its publish.
@@ -70,16 +68,27 @@ class TaskDefaults:
 
 
 def parse_task(
-    reporter: Reporter, name: str, raw: Any, path: str, workflow: str, kind: WorkflowType
+    reporter: Reporter,
+    name: str,
+    raw: Any,
+    path: str,
+    workflow: str,
+    kind: WorkflowType,
+    scope: Scope | None = None,
 ) -> ParsedTask | None:
-    """Check and convert one task; problems are reported on `reporter`."""
+    """Check and convert one task; problems are reported on `reporter`.
+
+    `scope` qualifies the workbook-local names of `action:` / `workflow:`.
+    """
     owner = f"task '{name}' of workflow '{workflow}'"
     task = reporter.mapping(raw, path, f"Task '{name}' of workflow '{workflow}'")
     if task is None:
         return None
     _check_keys(reporter, task, path, owner, kind)
-    reporter.expressions({k: v for k, v in task.items() if k not in _NOT_EXPRESSIONS}, path)
-    fields: dict[str, Any] = _command_fields(reporter, task, path, owner)
+    for key, value in task.items():
+        if key not in _NOT_EXPRESSIONS:
+            reporter.expressions(value, child_path(path, key))
+    fields: dict[str, Any] = _command_fields(reporter, task, path, owner, scope or Scope())
     fields.update(parse_policies(reporter, task, path, owner))
     fields.update(_plain_fields(reporter, task, path, owner))
     references: dict[str, tuple[Reference, ...]] = {}
@@ -89,7 +98,10 @@ def parse_task(
             references[key] = clause.references
             fields[transitions_field] = clause.transitions
             fields[publish_field] = clause.publish
-    spec = TaskSpec(name=name, position=reporter.source.key_at(path), **fields)
+    definition = {**task, "name": name, "version": "2.0", "type": kind.value}
+    spec = TaskSpec(
+        name=name, position=reporter.source.key_at(path), definition=definition, **fields
+    )
     return ParsedTask(spec, path, references, frozenset(task))
 
 
@@ -112,7 +124,7 @@ def _check_keys(
 
 
 def _command_fields(
-    reporter: Reporter, task: dict[str, Any], path: str, owner: str
+    reporter: Reporter, task: dict[str, Any], path: str, owner: str, scope: Scope
 ) -> dict[str, Any]:
     """`action` / `workflow` with their inline parameters, merged under `input`."""
     if "action" in task and "workflow" in task:
@@ -129,10 +141,13 @@ def _command_fields(
         if text is None:
             continue
         try:
-            fields[key], inline = parse_command(text)
+            command, inline = parse_command(text)
         except ShorthandError as error:
             reporter.at_value(f"Invalid '{key}' of {owner}: {error}", key_path)
             continue
+        fields[key] = scope.action(command) if key == "action" else scope.workflow(command)
+        # A name may itself be an expression (`action: <% $.which %>`).
+        reporter.expressions(command, key_path)
         reporter.expressions(inline, key_path)
     explicit = {}
     if "input" in task:
@@ -148,7 +163,7 @@ def _plain_fields(
         "description": ("description", reporter.text),
         "publish": ("publish", reporter.mapping),
         "publish-on-error": ("publish_on_error", reporter.mapping),
-        "keep-result": ("keep_result", reporter.boolean),
+        "keep-result": ("keep_result", reporter.boolean_or_expression),
         "target": ("target", reporter.string),
         "tags": ("tags", reporter.string_list),
         "requires": ("requires", reporter.string_or_list),
@@ -188,6 +203,11 @@ def _with_items(reporter: Reporter, value: Any, path: str, what: str) -> dict[st
                 entry_path,
             )
             return None
+        if match.group(1) in loops:
+            reporter.at_value(
+                f"Variable '{match.group(1)}' of {what} is declared twice", entry_path
+            )
+            return None
         loops[match.group(1)] = source
     return loops
 
@@ -196,13 +216,9 @@ def _items_source(text: str) -> Any:
     if is_expression(text):
         return text
     if text.startswith("["):
-        for loads in (json.loads, yaml.safe_load):
-            try:
-                items = loads(text)
-            except (ValueError, yaml.YAMLError):
-                continue
-            if isinstance(items, list):
-                return items
+        found, items = flow_value(text)
+        if found and isinstance(items, list):
+            return items
     return None
 
 

@@ -139,7 +139,11 @@ def test_task_without_name_outside_a_task_scope_fails():
 
 
 def test_default_context_is_empty():
-    assert evaluate("<% [$, env(), execution()] %>", ExpressionContext()) == [{}, {}, {}]
+    assert evaluate("<% [$, env()] %>", ExpressionContext()) == [{}, {}]
+    assert evaluate("<% execution() %>", ExpressionContext()) == {
+        "id": None, "name": None, "input": None, "params": None, "spec": None,
+        "created_at": None, "root_execution_id": None,
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize(

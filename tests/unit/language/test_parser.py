@@ -120,7 +120,7 @@ def test_workbook_prefixes_workflow_names():
     assert document.description == "A workbook."
     assert document.tags == ("x",)
     assert [wf.name for wf in document.workflows] == ["my_book.wf1", "my_book.wf2"]
-    assert document.workflows[1].tasks["b"].workflow == "wf1"
+    assert document.workflows[1].tasks["b"].workflow == "my_book.wf1"
 
 
 def test_input_defaults_render_and_interface():

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from levante.language import ENGINE_COMMANDS, Transition, TransitionKind, parse
+from levante.language import ENGINE_COMMANDS, Transition, TransitionKind, parse, validate
 
 TASK, FAIL, SUCCEED, PAUSE, NOOP = (
     TransitionKind.TASK,
@@ -113,10 +113,17 @@ def test_engine_commands_set():
     assert ENGINE_COMMANDS == {FAIL, SUCCEED, PAUSE, NOOP}
 
 
-def test_task_named_like_command_is_still_a_command_in_transitions():
-    # As in Mistral, `fail` in a transition is the engine command even when
-    # a task has that name.
-    workflow = parse(
-        "version: '2.0'\nwf:\n  tasks:\n    t: {on-success: [fail]}\n    fail: {action: std.noop}\n"
-    ).workflows[0]
-    assert workflow.tasks["t"].on_success == (Transition(FAIL),)
+@pytest.mark.parametrize("command", ["fail", "succeed", "pause", "noop"])
+def test_task_named_like_a_command_is_refused(command):
+    # In a transition the name would mean the engine command, so Mistral
+    # reserves these names; `on-success: [fail]` is the command.
+    text = (
+        f"version: '2.0'\nwf:\n  tasks:\n    t: {{on-success: [{command}]}}\n"
+        f"    {command}: {{action: std.noop}}\n"
+    )
+    (issue,) = validate(text)
+    assert issue.message == (
+        f"Task name '{command}' in workflow 'wf' is reserved: "
+        "fail, noop, pause, succeed are engine commands"
+    )
+    assert issue.path == f"wf.tasks.{command}"
