@@ -218,6 +218,8 @@ class MistralRestFace:
             route("PUT", f"/v2/workflows{suffix}", self.update_workflows)
             route("GET", f"/v2/workflows{suffix}", self.list_workflows)
             route("POST", f"/v2/workflows/validate{suffix}", self.validate_workflows)
+            route("POST", f"/v2/workbooks/validate{suffix}", self.validate_workbook)
+            route("POST", f"/v2/actions/validate{suffix}", self.validate_actions)
             route("GET", f"/v2/workflows/{{identifier}}{suffix}", self.get_workflow)
             route("DELETE", f"/v2/workflows/{{identifier}}{suffix}", self.delete_workflow)
             route("POST", f"/v2/executions{suffix}", self.create_execution)
@@ -291,13 +293,13 @@ class MistralRestFace:
         return _json({"workflows": [mistral.workflow(w, created=True) for w in response.workflows]})
 
     async def validate_workflows(self, request: web.Request) -> web.Response:
-        request[TEXT_BODY] = True
-        text = await request.text()
-        try:
-            language.parse(text)
-        except errors.DefinitionError as error:
-            return _json({"valid": False, "error": error.message})
-        return _json({"valid": True})
+        return await _validate(request, language.Kind.WORKFLOWS)
+
+    async def validate_workbook(self, request: web.Request) -> web.Response:
+        return await _validate(request, language.Kind.WORKBOOK)
+
+    async def validate_actions(self, request: web.Request) -> web.Response:
+        return await _validate(request, language.Kind.ACTIONS)
 
     async def list_workflows(self, request: web.Request) -> web.Response:
         params = mistral.ListParams(dict(request.query), columns=WORKFLOW_COLUMNS)
@@ -597,6 +599,15 @@ class MistralRestFace:
             None,
         )
         return _single(request, mistral.action_execution(action), ACTION_EXECUTION_COLUMNS)
+
+
+async def _validate(request: web.Request, kind: language.Kind) -> web.Response:
+    """Mistral's validate answer: `{"valid": true}` or `{"valid": false, "error": ...}`."""
+    request[TEXT_BODY] = True
+    issues = language.validate(await request.text(), kind)
+    if issues:
+        return _json({"valid": False, "error": language.summarize(issues)})
+    return _json({"valid": True})
 
 
 def _base(request: web.Request) -> str:

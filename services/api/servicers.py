@@ -15,7 +15,7 @@ from google.protobuf import empty_pb2
 
 from levante import language
 from levante.api import convert
-from levante.errors import DefinitionError, InputError
+from levante.errors import InputError
 from levante.internal.v1 import engine_pb2, engine_pb2_grpc
 from levante.listing import Filter, Order, parse_filter, parse_order
 from levante.messaging.outbox import utcnow
@@ -134,12 +134,7 @@ class WorkflowsServicer(workflow_pb2_grpc.WorkflowsServiceServicer):
 
 def _new_workflows(text: str) -> list[NewWorkflow]:
     """Parses a definition into the workflows to store; raises DefinitionError."""
-    document = language.parse(text)
-    if document.name is not None:
-        raise DefinitionError(
-            "Invalid DSL: a workbook (top-level 'name' and 'workflows') was given where "
-            "workflow definitions were expected; upload it to /v2/workbooks"
-        )
+    document = language.parse(text, language.Kind.WORKFLOWS)
     raw = yaml.safe_load(text)
     single = len(document.workflows) == 1
     workflows = []

@@ -18,7 +18,7 @@ handled it.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -45,7 +45,7 @@ from levante.engine.state import (
 )
 from levante.errors import ExpressionError
 from levante.expressions import ExpressionContext, evaluate
-from levante.language.spec import TaskSpec, Transition, TransitionKind, WorkflowType
+from levante.language.spec import TaskSpec, Transition, TransitionKind, WorkflowSpec, WorkflowType
 from levante.states import COMPLETED, State
 
 NOOP_ACTION = "std.noop"
@@ -84,6 +84,7 @@ class _Run(LifecycleMixin, PolicyMixin):
         self.changed = False
         self._created = 0
         self._initial_state = state.state
+        self._views: dict[str, TaskRun] | None = None
 
     # -- events -------------------------------------------------------------
 
@@ -181,6 +182,7 @@ class _Run(LifecycleMixin, PolicyMixin):
 
     def _dispatch(self, task: TaskRun, spec: TaskSpec, action_input: Any, *, index: int) -> TaskRun:
         name = spec.workflow or spec.action or NOOP_ACTION
+        target, safe_rerun = self._routing(task, spec)
         action = ActionRun(
             id=self.new_id(),
             name=name,
@@ -190,6 +192,8 @@ class _Run(LifecycleMixin, PolicyMixin):
             updated_at=self.now,
             index=index,
             kind="workflow" if spec.workflow else "action",
+            target=target,
+            safe_rerun=safe_rerun,
         )
         task = self._put(dataclasses.replace(task, actions=(*task.actions, action)))
         if spec.workflow:
@@ -215,8 +219,8 @@ class _Run(LifecycleMixin, PolicyMixin):
                 root_execution_id=self.state.root_id,
                 action_name=name,
                 input=action_input,
-                target=spec.target,
-                safe_rerun=spec.safe_rerun,
+                target=target,
+                safe_rerun=safe_rerun,
                 workflow_name=self.state.workflow_name,
                 workflow_namespace=self.state.workflow_namespace,
                 task_name=spec.name,
@@ -339,7 +343,7 @@ class _Run(LifecycleMixin, PolicyMixin):
             task,
             state=outcome,
             state_info=info,
-            result=result if spec.keep_result else None,
+            result=result if self._keep_result(task, spec) else None,
             finished_at=self.now,
             updated_at=self.now,
         )
@@ -511,14 +515,33 @@ class _Run(LifecycleMixin, PolicyMixin):
     def _evaluate(self, value: Any, data: dict[str, Any], *, current: TaskRun | None = None) -> Any:
         return evaluate(value, self._expression_context(data, current))
 
+    def _routing(self, task: TaskRun, spec: TaskSpec) -> tuple[str | None, bool]:
+        """The task's `target` and `safe-rerun`, which may be expressions."""
+        try:
+            target = self._value(spec.target, task)
+            safe = self._flag(spec.safe_rerun, task)
+        except ExpressionError:
+            return spec.target, False
+        return (str(target) if target else None), safe
+
+    def _keep_result(self, task: TaskRun, spec: TaskSpec) -> bool:
+        if isinstance(spec.keep_result, bool):
+            return spec.keep_result
+        try:
+            return self._flag(spec.keep_result, task)
+        except ExpressionError:
+            return True
+
     def _expression_context(
         self, data: dict[str, Any], current: TaskRun | None
     ) -> ExpressionContext:
-        views = {t.name: _task_view(t) for t in self._ordered()}
+        if self._views is None:
+            # name -> latest run, rebuilt only after a task changed.
+            self._views = {t.name: t for t in self._ordered()}
         return ExpressionContext(
             data=data,
-            tasks=views,
-            current_task=_task_view(current) if current else None,
+            tasks=_TaskViews(self._views, self.state.spec),
+            current_task=_task_view(current, self.state.spec) if current else None,
             env=self.state.params.get("env") or {},
             execution={
                 "id": self.state.id,
@@ -527,6 +550,7 @@ class _Run(LifecycleMixin, PolicyMixin):
                 "params": self.state.params,
                 "created_at": self.state.created_at.strftime("%Y-%m-%d %H:%M:%S"),
                 "root_execution_id": self.state.root_id,
+                "spec": self.state.spec.as_dict(),
             },
         )
 
@@ -542,6 +566,7 @@ class _Run(LifecycleMixin, PolicyMixin):
     def _put(self, task: TaskRun) -> TaskRun:
         self.tasks[task.id] = task
         self.changed = True
+        self._views = None
         return task
 
     def _set_execution(self, **changes: Any) -> None:
@@ -570,7 +595,8 @@ class _Run(LifecycleMixin, PolicyMixin):
             )
 
 
-def _task_view(task: TaskRun) -> dict[str, Any]:
+def _task_view(task: TaskRun, workflow: WorkflowSpec) -> dict[str, Any]:
+    spec = workflow.tasks.get(task.name)
     return {
         "id": task.id,
         "name": task.name,
@@ -578,4 +604,22 @@ def _task_view(task: TaskRun) -> dict[str, Any]:
         "state_info": task.state_info,
         "result": task.result,
         "published": task.published,
+        "spec": spec.as_dict() if spec is not None else {},
     }
+
+
+class _TaskViews(Mapping[str, dict[str, Any]]):
+    """What `task(name)` sees: each task's latest run, turned into a view on access."""
+
+    def __init__(self, runs: dict[str, TaskRun], workflow: WorkflowSpec) -> None:
+        self._runs = runs
+        self._workflow = workflow
+
+    def __getitem__(self, name: str) -> dict[str, Any]:
+        return _task_view(self._runs[name], self._workflow)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._runs)
+
+    def __len__(self) -> int:
+        return len(self._runs)

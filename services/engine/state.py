@@ -30,6 +30,9 @@ class ActionRun:
     index: int = 0
     #: "action", or "workflow" for a sub-workflow run (its id is the child execution's).
     kind: str = "action"
+    #: The executor target and safe-rerun flag it was dispatched with (evaluated).
+    target: str | None = None
+    safe_rerun: bool = False
 
 
 @dataclass(frozen=True, slots=True)

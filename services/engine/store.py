@@ -55,6 +55,8 @@ def load(session: Session, execution_id: str) -> ExecutionState | None:
                 created_at=a.created_at,
                 updated_at=a.updated_at,
                 index=a.item_index,
+                target=(a.params or {}).get("target"),
+                safe_rerun=bool((a.params or {}).get("safe_rerun")),
             )
         )
     for t in task_rows:
@@ -263,10 +265,7 @@ def _save_action(
             item_index=action.index,
             output=action.output,
             # What recovery needs to re-send or fail the action if its work is lost.
-            params={
-                "target": execution.spec.tasks[task.name].target,
-                "safe_rerun": execution.spec.tasks[task.name].safe_rerun,
-            },
+            params={"target": action.target, "safe_rerun": action.safe_rerun},
             description="",
             tags=None,
             project_id=project_id,

@@ -15,8 +15,17 @@ from tests.support.system import LevanteProcess
 
 def test_action_list_and_get_show_the_catalogue(mistral, levante: LevanteProcess) -> None:
     names = [a.name for a in mistral.actions.list()]
-    for expected in ("std.echo", "std.noop", "std.fail", "std.http", "std.async_noop",
-                     "std.email", "std.ssh", "std.javascript", "std.sleep"):
+    for expected in (
+        "std.echo",
+        "std.noop",
+        "std.fail",
+        "std.http",
+        "std.async_noop",
+        "std.email",
+        "std.ssh",
+        "std.javascript",
+        "std.sleep",
+    ):
         assert expected in names
     echo = mistral.actions.get("std.echo")
     assert echo.input == "output, delay=0"
@@ -65,11 +74,11 @@ version: '2.0'
     mistral.action_executions.update(action.id, state="SUCCESS", output='{"done": true}')
     done = eventually(
         lambda: (e := mistral.executions.get(execution.id)).state == "SUCCESS" and e,
-        timeout=20, what="the workflow to finish",
+        timeout=20,
+        what="the workflow to finish",
     )
     assert json.loads(done.output) == {"answer": {"done": True}}
-    assert json.loads(mistral.action_executions.get(action.id).output) == {
-        "result": {"done": True}}
+    assert json.loads(mistral.action_executions.get(action.id).output) == {"result": {"done": True}}
 
 
 def test_targeted_tasks_wait_for_an_executor_of_their_target(mistral, levante) -> None:
@@ -98,7 +107,8 @@ version: '2.0'
 
     port = (levante.data_dir / "nats.port").read_text().strip()
     executor = LevanteProcess(
-        levante.data_dir / f"executor-{target}", services="executor",
+        levante.data_dir / f"executor-{target}",
+        services="executor",
         database_url=levante.database_url or f"sqlite:///{levante.data_dir / 'levante.db'}",
         extra_env={"LEVANTE_NATS_URL": f"nats://127.0.0.1:{port}"},
         server_args=["--executor-target", target],
@@ -108,7 +118,8 @@ version: '2.0'
     try:
         done = eventually(
             lambda: (e := mistral.executions.get(execution.id)).state != "RUNNING" and e,
-            timeout=30, what="the targeted task to run",
+            timeout=30,
+            what="the targeted task to run",
         )
         assert done.state == "SUCCESS", done.state_info
     finally:

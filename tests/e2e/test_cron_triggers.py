@@ -41,13 +41,17 @@ def test_a_trigger_fires_its_count_then_disappears(mistral) -> None:
         return found if len(found) >= 3 else None
 
     executions = eventually(fired_three_times, timeout=30, what="three executions")
-    eventually(lambda: trigger.name not in [t.name for t in mistral.cron_triggers.list()],
-               timeout=10, what="the trigger to be deleted after its last run")
+    eventually(
+        lambda: trigger.name not in [t.name for t in mistral.cron_triggers.list()],
+        timeout=10,
+        what="the trigger to be deleted after its last run",
+    )
     assert len([e for e in mistral.executions.list() if e.workflow_name == name]) == 3
     for execution in executions:
         done = eventually(
             lambda eid=execution.id: (e := mistral.executions.get(eid)).state == "SUCCESS" and e,
-            timeout=20, what="the triggered execution to succeed",
+            timeout=20,
+            what="the triggered execution to succeed",
         )
         assert json.loads(done.output) == {"got": 5}
         assert "cron trigger" in done.description
@@ -67,16 +71,26 @@ def test_create_list_get_delete_and_errors(mistral, levante: LevanteProcess) -> 
     assert (got.pattern, got.remaining_executions) == ("0 0 * * *", 2)
     assert json.loads(got.workflow_input) == {"x": 1}
 
-    status, body = post_json(f"{levante.url}/cron_triggers",
-                             {"name": trigger_name, "workflow_name": name, "pattern": "0 0 * * *"})
+    status, body = post_json(
+        f"{levante.url}/cron_triggers",
+        {"name": trigger_name, "workflow_name": name, "pattern": "0 0 * * *"},
+    )
     assert status == 409
     assert body["faultstring"] == (
-        f"Duplicate entry for cron trigger ['name', 'project_id']: {trigger_name}, None")
-    status, body = post_json(f"{levante.url}/cron_triggers",
-                             {"name": "bad", "workflow_name": name, "pattern": "every minute"})
-    assert (status, body["faultstring"]) == (400, "The specified pattern is not valid: every minute")
-    status, body = post_json(f"{levante.url}/cron_triggers", {
-        "name": "past", "workflow_name": name, "first_execution_time": "2000-01-01 00:00"})
+        f"Duplicate entry for cron trigger ['name', 'project_id']: {trigger_name}, None"
+    )
+    status, body = post_json(
+        f"{levante.url}/cron_triggers",
+        {"name": "bad", "workflow_name": name, "pattern": "every minute"},
+    )
+    assert (status, body["faultstring"]) == (
+        400,
+        "The specified pattern is not valid: every minute",
+    )
+    status, body = post_json(
+        f"{levante.url}/cron_triggers",
+        {"name": "past", "workflow_name": name, "first_execution_time": "2000-01-01 00:00"},
+    )
     assert status == 400
     assert body["faultstring"] == "first_execution_time must be at least 1 minute in the future."
 

@@ -93,3 +93,32 @@ def test_cli_walkthrough(levante: LevanteProcess, workflow_file: tuple[str, Path
 
     cli(levante, "workflow-delete", name)
     assert name not in [w["Name"] for w in cli_json(levante, "workflow-list")]
+
+
+def _validate(levante: LevanteProcess, command: str, path: Path) -> dict:
+    return cli_json(levante, command, str(path))
+
+
+def test_validate_commands(levante: LevanteProcess, tmp_path: Path) -> None:
+    good_wf = tmp_path / "good_wf.yaml"
+    good_wf.write_text("version: '2.0'\nwf:\n  tasks:\n    t:\n      action: std.noop\n")
+    bad_wf = tmp_path / "bad_wf.yaml"
+    bad_wf.write_text(
+        "version: '2.0'\nwf:\n  tasks:\n    t:\n      action: std.noop\n      on-success: nowhere\n"
+    )
+    good_wb = tmp_path / "good_wb.yaml"
+    good_wb.write_text(
+        "version: '2.0'\nname: book\nactions:\n  hello:\n    base: std.echo\n"
+        "    base-input:\n      output: hi\nworkflows:\n  wf:\n    tasks:\n      t:\n"
+        "        action: hello\n"
+    )
+    bad_wb = tmp_path / "bad_wb.yaml"
+    bad_wb.write_text("version: '2.0'\nname: book\nworkflows: 5\n")
+
+    assert _validate(levante, "workflow-validate", good_wf) == {"Valid": True, "Error": None}
+    verdict = _validate(levante, "workflow-validate", bad_wf)
+    assert verdict["Valid"] is False
+    assert "nowhere" in verdict["Error"] and "line 6" in verdict["Error"]
+    assert _validate(levante, "workbook-validate", good_wb) == {"Valid": True, "Error": None}
+    verdict = _validate(levante, "workbook-validate", bad_wb)
+    assert verdict["Valid"] is False and "'workflows' must be a mapping" in verdict["Error"]

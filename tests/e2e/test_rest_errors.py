@@ -94,3 +94,22 @@ def test_list_paging_fields_and_bad_parameters(levante: LevanteProcess) -> None:
     assert request("GET", f"{levante.url}/workflows?sort_dirs=sideways")[0] == 400
     status, body = request("GET", f"{levante.url}/workflows?fields=nosuch")
     assert status == 400 and "Some fields do not exist  [nosuch]" in body["faultstring"]
+
+
+def test_validate_endpoints_answer_like_mistral(levante: LevanteProcess) -> None:
+    good_actions = "version: '2.0'\nmy_echo:\n  base: std.echo\n  base-input:\n    output: hi\n"
+    assert post_text(f"{levante.url}/actions/validate", good_actions) == (200, {"valid": True})
+    status, body = post_text(f"{levante.url}/actions/validate", "version: '2.0'\nx:\n  input: 5\n")
+    assert status == 200 and body["valid"] is False and body["error"].startswith("Invalid DSL: ")
+    status, body = post_text(f"{levante.url}/workflows/validate", "")
+    assert status == 200 and body["valid"] is False
+    status, body = post_text(f"{levante.url}/workbooks/validate", "version: '2.0'\nbad: [1\n")
+    assert status == 200 and body["error"].startswith("Definition could not be parsed: ")
+
+
+def test_a_workbook_is_not_a_workflow_upload(levante: LevanteProcess) -> None:
+    text = (
+        "version: '2.0'\nname: book\nworkflows:\n  wf:\n    tasks:\n      t: {action: std.noop}\n"
+    )
+    status, body = post_text(f"{levante.url}/workflows", text)
+    assert status == 400 and body["faultstring"].startswith("Invalid DSL: ")
