@@ -15,7 +15,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 
-from levante import cron, errors, language
+from levante import cron, errors, language, metrics
 from levante.api import convert, mistral
 from levante.api.actions import ActionsServicer
 from levante.api.cron_triggers import CronTriggersServicer
@@ -212,6 +212,7 @@ class MistralRestFace:
         route = app.router.add_route
         route("GET", "/", self.root)
         route("GET", "/v2", self.v2_root)
+        route("GET", "/metrics", self.metrics)
         route("GET", "/v2/", self.v2_root)
         for suffix in ("", "/"):
             route("POST", f"/v2/workflows{suffix}", self.create_workflows)
@@ -259,6 +260,10 @@ class MistralRestFace:
                 ]
             }
         )
+
+    async def metrics(self, request: web.Request) -> web.Response:
+        body, content_type = metrics.render()
+        return web.Response(body=body, headers={"Content-Type": content_type})
 
     async def v2_root(self, request: web.Request) -> web.Response:
         return web.json_response({"uri": f"{_base(request)}/v2"})

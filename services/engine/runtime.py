@@ -19,6 +19,7 @@ import structlog
 from nats.aio.msg import Msg
 from sqlalchemy.orm import Session
 
+from levante import metrics
 from levante.engine import actions as direct_actions
 from levante.engine import store, workflows
 from levante.engine.machine import step
@@ -165,6 +166,7 @@ class EngineRuntime(OperationsMixin):
                 continue
             # Acked only now: the transaction that applied them has committed.
             await asyncio.gather(*(msg.ack() for msg, _ in items))
+            metrics.ENGINE_EVENTS.inc(len(items))
             await self._relay.publish(outgoing)
 
     async def _start_from_event(self, msg: Msg, request: engine_pb2.StartExecutionRequest) -> None:

@@ -27,6 +27,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
+from levante import metrics
 from levante.actions import (
     ActionCatalogue,
     ActionContext,
@@ -183,6 +184,7 @@ class Executor:
                 log.exception("action run failed", action=work.action_name)
                 outcome = Failure(f"{type(error).__name__}: {error}")
         _fill(result, outcome, work.action_name)
+        metrics.ACTIONS_RUN.labels(outcome=result.WhichOneof("outcome") or "unknown").inc()
         log.debug(
             "action finished",
             action=work.action_name,

@@ -18,6 +18,7 @@ import structlog
 from google.protobuf.timestamp_pb2 import Timestamp
 from nats.js import JetStreamContext
 
+from levante import metrics
 from levante.internal.v1 import engine_pb2, messages_pb2
 from levante.messaging.jetstream import ENGINE_EVENTS_SUBJECT, Outgoing
 from levante.messaging.outbox import OutboxRelay, add_to_outbox, utcnow
@@ -94,6 +95,7 @@ class CronFirer:
             await self._relay.publish(messages)
             await self._relay.flush()
             self.fired += len(messages)
+            metrics.CRON_FIRED.inc(len(messages))
         return len(messages)
 
     def _claim(self) -> list[Outgoing]:

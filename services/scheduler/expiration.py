@@ -18,6 +18,7 @@ from datetime import timedelta
 import structlog
 from sqlalchemy import select
 
+from levante import metrics
 from levante.errors import InputError
 from levante.messaging.outbox import utcnow
 from levante.persistence import models
@@ -103,6 +104,7 @@ class Expirer:
         if total:
             log.info("expired executions deleted", count=total)
         self.deleted += total
+        metrics.EXECUTIONS_EXPIRED.inc(total)
         return total
 
     def _expired_batch(self) -> list[str]:

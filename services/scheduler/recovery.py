@@ -32,6 +32,7 @@ from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 from sqlalchemy import select
 
+from levante import metrics
 from levante.internal.v1 import messages_pb2
 from levante.messaging.jetstream import (
     ENGINE_EVENTS_SUBJECT,
@@ -101,6 +102,7 @@ class Recovery:
         for task, timer in timers:
             messages.append(_timer_event(task, timer))
             self.counters.redelivered_timers += 1
+            metrics.RECOVERED.labels(outcome="timer").inc()
             log.warning("re-delivering a lost timer", task_id=task.id, kind=timer["kind"])
         if messages:
             await publish_all(self._js, messages)
@@ -167,6 +169,7 @@ class Recovery:
         params = action.params or {}
         if params.get("safe_rerun") or not action.task_execution_id:
             self.counters.recovered_actions += 1
+            metrics.RECOVERED.labels(outcome="resent").inc()
             log.warning("re-sending lost work of a safe-rerun action", action_id=action.id)
             work = messages_pb2.RunAction(
                 command_id=action.id,
@@ -191,6 +194,7 @@ class Recovery:
                 work.SerializeToString(),
             )
         self.counters.failed_actions += 1
+        metrics.RECOVERED.labels(outcome="failed").inc()
         log.warning("failing an action whose work was lost", action_id=action.id)
         message = (
             f"Action {action.name} [action_ex_id={action.id}] was lost in a broker or "

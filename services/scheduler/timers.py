@@ -25,6 +25,7 @@ import structlog
 from nats.js import JetStreamContext
 from sqlalchemy import delete, or_, select
 
+from levante import metrics
 from levante.messaging.jetstream import Outgoing, publish_all
 from levante.messaging.outbox import utcnow
 from levante.persistence import models
@@ -76,6 +77,7 @@ class TimerPump:
         await publish_all(self._js, claimed)
         await asyncio.to_thread(self._delete, [m.msg_id for m in claimed])
         self.delivered += len(claimed)
+        metrics.TIMERS_DELIVERED.inc(len(claimed))
         return len(claimed)
 
     def _due(self):  # noqa: ANN202 - a SQLAlchemy select

@@ -113,3 +113,13 @@ def test_a_workbook_is_not_a_workflow_upload(levante: LevanteProcess) -> None:
     )
     status, body = post_text(f"{levante.url}/workflows", text)
     assert status == 400 and body["faultstring"].startswith("Invalid DSL: ")
+
+
+def test_metrics_are_served_in_prometheus_format(levante: LevanteProcess) -> None:
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{levante.rest_port}/metrics") as response:
+        text = response.read().decode()
+        assert response.headers["Content-Type"].startswith("text/plain")
+    assert "levante_timers_delivered_total" in text
+    assert "levante_engine_events_total" in text
