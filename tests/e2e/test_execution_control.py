@@ -49,7 +49,8 @@ def test_pause_then_resume_with_env(mistral) -> None:
     assert names == ["first"] and _state(mistral, execution.id) == "PAUSED"
 
     resumed = mistral.executions.update(execution.id, "RUNNING", env={"color": "blue"})
-    assert resumed.state == "RUNNING"
+    # The last task is quick: by the time the answer is read it may be done.
+    assert resumed.state in ("RUNNING", "SUCCESS")
     done = eventually(
         lambda: (e := mistral.executions.get(execution.id)).state == "SUCCESS" and e,
         timeout=20,

@@ -73,7 +73,8 @@ def test_three_task_workflow_reaches_success_with_output(mistral) -> None:
     assert workflow.input == 'who, greeting="Hello"'
 
     execution = mistral.executions.create(name, workflow_input={"who": "Levante"})
-    assert execution.state == "RUNNING"
+    # Started, not finished yet (unless the machine is very quick).
+    assert execution.state in ("RUNNING", "SUCCESS")
     done = eventually(lambda: _finished(mistral, execution.id), timeout=30, what="SUCCESS")
 
     assert done.state == "SUCCESS", done.state_info
