@@ -60,7 +60,7 @@ class ApiService:
         engine = engine_pb2_grpc.EngineServiceStub(self._channel)
         self.workflows = WorkflowsServicer(repository)
         self.executions = ExecutionsServicer(repository, engine)
-        self.tasks = TasksServicer(repository)
+        self.tasks = TasksServicer(repository, engine)
         self.action_executions = ActionExecutionsServicer(repository, engine)
         self.catalogue = ActionCatalogue.from_env(os.environ)
         self.actions = ActionsServicer(self.catalogue)

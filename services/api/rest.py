@@ -231,6 +231,7 @@ class MistralRestFace:
             route("GET", f"/v2/executions/{{id}}/tasks{suffix}", self.list_execution_tasks)
             route("GET", f"/v2/tasks{suffix}", self.list_tasks)
             route("GET", f"/v2/tasks/{{id}}{suffix}", self.get_task)
+            route("PUT", f"/v2/tasks/{{id}}{suffix}", self.rerun_task)
             route("GET", f"/v2/tasks/{{id}}/action_executions{suffix}", self.list_task_actions)
             route("POST", f"/v2/cron_triggers{suffix}", self.create_cron_trigger)
             route("GET", f"/v2/cron_triggers{suffix}", self.list_cron_triggers)
@@ -430,6 +431,25 @@ class MistralRestFace:
 
     async def list_execution_tasks(self, request: web.Request) -> web.Response:
         return await self.list_tasks(request, parent=f"executions/{request.match_info['id']}")
+
+    async def rerun_task(self, request: web.Request) -> web.Response:
+        body = await _json_body(request)
+        state = body.get("state")
+        if state == "SKIPPED":
+            raise errors.InputError("Skipping a task is not supported; rerun it instead")
+        if state != "RUNNING":
+            raise errors.InputError(
+                "The current task execution must be in ERROR for rerun. Only updating task "
+                "to rerun is supported."
+            )
+        if "reset" not in body:
+            raise errors.InputError("Mandatory field missing: reset")
+        rerun = task_pb2.RerunTaskRequest(
+            name=f"tasks/{request.match_info['id']}", reset=bool(body["reset"])
+        )
+        rerun.env.update(mistral.json_object(body.get("env"), "env"))
+        task = await self.tasks.RerunTask(rerun, None)
+        return _json(mistral.task(task))
 
     async def get_task(self, request: web.Request) -> web.Response:
         task = await self.tasks.GetTask(

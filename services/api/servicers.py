@@ -253,8 +253,26 @@ class ExecutionsServicer(execution_pb2_grpc.ExecutionsServiceServicer):
 class TasksServicer(task_pb2_grpc.TasksServiceServicer):
     """levante.v2.TasksService."""
 
-    def __init__(self, repository: Repository) -> None:
+    def __init__(
+        self, repository: Repository, engine: engine_pb2_grpc.EngineServiceStub | None = None
+    ) -> None:
         self._repo = repository
+        self._engine = engine
+
+    async def RerunTask(self, request: Any, context: Any) -> task_pb2.Task:
+        task_id = _id_of(request.name, "tasks")
+        rerun = engine_pb2.RerunTaskRequest(
+            task_execution_id=task_id,
+            reset=request.reset,
+            env_json=json.dumps(convert.plain(request.env)),
+        )
+        assert self._engine is not None
+        try:
+            await self._engine.RerunTask(rerun, timeout=60)
+        except grpc.aio.AioRpcError as error:
+            raise error_from_rpc(error) from None
+        record = await asyncio.to_thread(self._repo.get_task, task_id)
+        return convert.task_to_proto(record)
 
     async def GetTask(self, request: Any, context: Any) -> task_pb2.Task:
         record = await asyncio.to_thread(self._repo.get_task, _id_of(request.name, "tasks"))

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from levante.engine.state import (
     Event,
     PauseExecution,
+    RerunTask,
     ResumeExecution,
     Signal,
     StopExecution,
@@ -59,6 +60,53 @@ class LifecycleMixin(_Base):
                 self._continue_items(current, spec)
         self._settle()
 
+    def rerun(self, event: RerunTask) -> None:
+        """Runs a failed task again (mitaka spec mistral-rerun-update-env).
+
+        The execution goes back to RUNNING, the env is updated if given, and
+        the task starts over: all its actions (`reset`), or, for with-items
+        without `reset`, only the items that failed. Earlier runs stay on
+        record, superseded.
+        """
+        task = self.tasks.get(event.task_id)
+        if task is None or task.state is not State.ERROR:
+            return
+        spec = self.state.spec.tasks[task.name]
+        keep_items = task.items is not None and not event.reset
+        actions = tuple(
+            a
+            if (keep_items and a.state is State.SUCCESS) or a.superseded
+            else dataclasses.replace(a, superseded=True, updated_at=self.now)
+            for a in task.actions
+        )
+        changes: dict[str, Any] = {"state": State.RUNNING, "state_info": None, "output": {}}
+        if event.env:
+            env = {**(self.state.params.get("env") or {}), **event.env}
+            changes["params"] = {**self.state.params, "env": env}
+        self._set_execution(**changes)
+        policy = {k: v for k, v in task.policy.items() if k == "pause_before_done"}
+        task = self._put(
+            dataclasses.replace(
+                task,
+                state=State.RUNNING,
+                state_info=None,
+                result=None,
+                published={},
+                processed=False,
+                error_handled=False,
+                finished_at=None,
+                updated_at=self.now,
+                actions=actions,
+                policy=policy,
+                items=task.items if keep_items else None,
+            )
+        )
+        if keep_items:
+            self._continue_items(task, spec)
+        else:
+            self._run_task(task, spec)
+        self._settle()
+
     def stop(self, event: StopExecution) -> None:
         if self.state.state in COMPLETED:
             return
@@ -82,6 +130,6 @@ class LifecycleMixin(_Base):
 
     def _signal_children(self, event: Event) -> None:
         for task in self.tasks.values():
-            for run in task.actions:
+            for run in task.live_actions:
                 if run.kind == "workflow" and run.state not in COMPLETED:
                     self.commands.append(Signal(execution_id=run.id, event=event))

@@ -35,6 +35,7 @@ from levante.engine.state import (
     NotifyParent,
     Outcome,
     PauseExecution,
+    RerunTask,
     ResumeExecution,
     RunAction,
     StartChild,
@@ -63,6 +64,8 @@ def step(
         run.complete_action(event)
     elif isinstance(event, TimerFired):
         run.fire_timer(event)
+    elif isinstance(event, RerunTask):
+        run.rerun(event)
     elif isinstance(event, PauseExecution):
         run.pause()
     elif isinstance(event, ResumeExecution):
@@ -110,7 +113,7 @@ class _Run(LifecycleMixin, PolicyMixin):
         task = self.tasks.get(event.task_id)
         if task is None or task.state in COMPLETED or self.state.state in COMPLETED:
             return
-        action = next((a for a in task.actions if a.id == event.action_id), None)
+        action = next((a for a in task.live_actions if a.id == event.action_id), None)
         if action is None or action.state in COMPLETED:
             return  # a redelivered result: already applied
         result = event.result
@@ -249,14 +252,13 @@ class _Run(LifecycleMixin, PolicyMixin):
     def _continue_items(self, task: TaskRun, spec: TaskSpec) -> None:
         """Starts the next items within capacity, or completes the task after the last."""
         values = task.items or ()
-        running = sum(1 for a in task.actions if a.state not in COMPLETED)
+        live = task.live_actions
+        running = sum(1 for a in live if a.state not in COMPLETED)
         limit = task.capacity or len(values)
-        while (
-            len(task.actions) < len(values)
-            and running < limit
-            and self.state.state is State.RUNNING
-        ):
-            index = len(task.actions)
+        # Items not dispatched yet, in order (a rerun of failed items leaves gaps).
+        waiting = sorted(set(range(len(values))) - {a.index for a in live})
+        while waiting and running < limit and self.state.state is State.RUNNING:
+            index = waiting.pop(0)
             data = {**task.in_context, **values[index]}
             try:
                 action_input = self._evaluate(spec.input, data, current=task)
@@ -266,9 +268,9 @@ class _Run(LifecycleMixin, PolicyMixin):
                 return
             task = self._dispatch(task, spec, action_input, index=index)
             running += 1
-        if running or len(task.actions) < len(values):
+        if running or waiting:
             return
-        ordered = sorted(task.actions, key=lambda a: a.index)
+        ordered = sorted(task.live_actions, key=lambda a: a.index)
         results = [(a.output or {}).get("result") for a in ordered]
         if any(a.state is State.ERROR for a in ordered):
             self._complete_task(task, spec, State.ERROR, result=results, info=ITEMS_FAILED)
@@ -499,7 +501,7 @@ class _Run(LifecycleMixin, PolicyMixin):
         blocks = []
         for task in failed:
             block = f"  {task.name} [task_ex_id={task.id}] -> {task.state_info}\n"
-            for action in sorted(task.actions, key=lambda a: a.index):
+            for action in sorted(task.live_actions, key=lambda a: a.index):
                 if action.state is State.ERROR:
                     result = (action.output or {}).get("result")
                     if action.kind == "workflow" and isinstance(result, dict):

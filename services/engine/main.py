@@ -43,6 +43,12 @@ class EngineServicer(engine_pb2_grpc.EngineServiceServicer):
         state = await self._runtime.complete_action(request)
         return engine_pb2.CompleteActionResponse(state=state)
 
+    async def RerunTask(
+        self, request: engine_pb2.RerunTaskRequest, context: grpc.aio.ServicerContext
+    ) -> engine_pb2.RerunTaskResponse:
+        state = await self._runtime.rerun_task(request)
+        return engine_pb2.RerunTaskResponse(state=state)
+
     async def UpdateExecutionState(
         self, request: engine_pb2.UpdateExecutionStateRequest, context: grpc.aio.ServicerContext
     ) -> engine_pb2.UpdateExecutionStateResponse:

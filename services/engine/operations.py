@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from levante.engine import actions as direct_actions
 from levante.engine.control import control_event
-from levante.engine.state import RunAction
+from levante.engine.state import RerunTask, RunAction
 from levante.engine.wire import json_object, outgoing_for
 from levante.errors import FailedPreconditionError, InputError, NotFoundError
 from levante.internal.v1 import engine_pb2
@@ -29,6 +29,33 @@ else:
 
 class OperationsMixin(_Base):
     """Direct actions, outside completion and execution control."""
+
+    # -- rerun ----------------------------------------------------------------
+
+    async def rerun_task(self, request: engine_pb2.RerunTaskRequest) -> str:
+        """Reruns a failed task; returns the task's state after the call."""
+        state, outgoing = await asyncio.to_thread(self._rerun_task, request)
+        await self._relay.publish(outgoing)
+        return state
+
+    def _rerun_task(self, request: engine_pb2.RerunTaskRequest) -> tuple[str, list[Outgoing]]:
+        env = json_object(request.env_json, "env")
+        with self._db.read() as session:
+            row = session.get(models.TaskExecution, request.task_execution_id)
+            if row is None:
+                raise NotFoundError(f"TaskExecution not found [id={request.task_execution_id}]")
+            if row.state != State.ERROR:
+                raise FailedPreconditionError(
+                    "The current task execution must be in ERROR for rerun. Only updating "
+                    "task to rerun is supported."
+                )
+            if not request.reset and row.items is None:
+                raise InputError("Only with-items tasks can be rerun with reset=false")
+            root_id, execution_id = row.root_execution_id, row.workflow_execution_id
+        event = RerunTask(task_id=request.task_execution_id, reset=request.reset, env=env or None)
+        outgoing = self._apply_in_tree(root_id, [(execution_id, event)])
+        with self._db.read() as session:
+            return session.get(models.TaskExecution, request.task_execution_id).state, outgoing
 
     # -- user control -------------------------------------------------------
 

@@ -159,7 +159,7 @@ class PolicyMixin(_Base):
             info = f"Failed to evaluate the input of task '{spec.name}': {error}"
             self._complete_task(task, spec, State.ERROR, result=info, info=info)
             return
-        self._dispatch(task, spec, action_input, index=len(task.actions))
+        self._dispatch(task, spec, action_input, index=len(task.live_actions))
 
     # -- timers -----------------------------------------------------------------
 

@@ -33,6 +33,8 @@ class ActionRun:
     #: The executor target and safe-rerun flag it was dispatched with (evaluated).
     target: str | None = None
     safe_rerun: bool = False
+    #: Replaced by a rerun of its task; kept for the record, ignored by the machine.
+    superseded: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +68,11 @@ class TaskRun:
     capacity: int | None = None
     #: Policy bookkeeping shown in runtime_context (`retry_task_policy`, ...).
     policy: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def live_actions(self) -> tuple[ActionRun, ...]:
+        """The task's runs that count: all but those a rerun superseded."""
+        return tuple(a for a in self.actions if not a.superseded)
 
     def out_context(self) -> dict[str, Any]:
         """What the task hands to the tasks it triggers: its input plus what it published."""
@@ -131,6 +138,15 @@ class TimerFired:
 
 
 @dataclass(frozen=True, slots=True)
+class RerunTask:
+    """Run a failed task again: all its actions (`reset`), or only the failed items."""
+
+    task_id: str
+    reset: bool = True
+    env: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PauseExecution:
     """Pause: running actions finish, but nothing new starts until resumed."""
 
@@ -151,7 +167,13 @@ class StopExecution:
 
 
 Event = (
-    StartExecution | ActionCompleted | TimerFired | PauseExecution | ResumeExecution | StopExecution
+    StartExecution
+    | ActionCompleted
+    | TimerFired
+    | RerunTask
+    | PauseExecution
+    | ResumeExecution
+    | StopExecution
 )
 
 

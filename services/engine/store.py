@@ -57,6 +57,7 @@ def load(session: Session, execution_id: str) -> ExecutionState | None:
                 index=a.item_index,
                 target=(a.params or {}).get("target"),
                 safe_rerun=bool((a.params or {}).get("safe_rerun")),
+                superseded=bool((a.params or {}).get("superseded")),
             )
         )
     for t in task_rows:
@@ -243,6 +244,10 @@ def _save_action(
 ) -> None:
     if exists:
         row = session.get(models.ActionExecution, action.id)
+        if action.superseded:
+            row.params = {**(row.params or {}), "superseded": True}
+            row.updated_at = action.updated_at
+            return
         row.state, row.state_info, row.output = str(action.state), action.state_info, action.output
         # Executors never touch the database: a result is the proof one took the action.
         row.accepted = True

@@ -29,7 +29,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from levante.v2 import common_pb2 as levante_dot_v2_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15levante/v2/task.proto\x12\nlevante.v2\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17levante/v2/common.proto\"\xf8\x04\n\x04Task\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x08\x12\n\n\x02id\x18\x02 \x01(\t\x12\x11\n\ttask_name\x18\x03 \x01(\t\x12\"\n\x04type\x18\x04 \x01(\x0e\x32\x14.levante.v2.TaskType\x12\x15\n\rworkflow_name\x18\x05 \x01(\t\x12\x1a\n\x12workflow_namespace\x18\x06 \x01(\t\x12\x13\n\x0bworkflow_id\x18\x07 \x01(\t\x12\x1d\n\x15workflow_execution_id\x18\x08 \x01(\t\x12\x0c\n\x04tags\x18\t \x03(\t\x12 \n\x05state\x18\n \x01(\x0e\x32\x11.levante.v2.State\x12\x12\n\nstate_info\x18\x0b \x01(\t\x12\x12\n\nproject_id\x18\x0c \x01(\t\x12\x30\n\x0fruntime_context\x18\r \x01(\x0b\x32\x17.google.protobuf.Struct\x12&\n\x06result\x18\x0e \x01(\x0b\x32\x16.google.protobuf.Value\x12*\n\tpublished\x18\x0f \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x11\n\tprocessed\x18\x10 \x01(\x08\x12/\n\x0b\x63reate_time\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nstart_time\x18\x13 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x66inish_time\x18\x14 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"$\n\x0eGetTaskRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"k\n\x10ListTasksRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x04 \x01(\t\x12\x10\n\x08order_by\x18\x05 \x01(\t\"M\n\x11ListTasksResponse\x12\x1f\n\x05tasks\x18\x01 \x03(\x0b\x32\x10.levante.v2.Task\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*S\n\x08TaskType\x12\x19\n\x15TASK_TYPE_UNSPECIFIED\x10\x00\x12\x14\n\x10TASK_TYPE_ACTION\x10\x01\x12\x16\n\x12TASK_TYPE_WORKFLOW\x10\x02\x32\xfc\x01\n\x0cTasksService\x12[\n\x07GetTask\x12\x1a.levante.v2.GetTaskRequest\x1a\x10.levante.v2.Task\"\"\x82\xd3\xe4\x93\x02\x1c\x12\x1a/levante/v2/{name=tasks/*}\x12\x8e\x01\n\tListTasks\x12\x1c.levante.v2.ListTasksRequest\x1a\x1d.levante.v2.ListTasksResponse\"D\x82\xd3\xe4\x93\x02>\x12\x11/levante/v2/tasksZ)\x12\'/levante/v2/{parent=executions/*}/tasksB\x16Z\x14levante/v2;levantev2b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15levante/v2/task.proto\x12\nlevante.v2\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17levante/v2/common.proto\"\xf8\x04\n\x04Task\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x08\x12\n\n\x02id\x18\x02 \x01(\t\x12\x11\n\ttask_name\x18\x03 \x01(\t\x12\"\n\x04type\x18\x04 \x01(\x0e\x32\x14.levante.v2.TaskType\x12\x15\n\rworkflow_name\x18\x05 \x01(\t\x12\x1a\n\x12workflow_namespace\x18\x06 \x01(\t\x12\x13\n\x0bworkflow_id\x18\x07 \x01(\t\x12\x1d\n\x15workflow_execution_id\x18\x08 \x01(\t\x12\x0c\n\x04tags\x18\t \x03(\t\x12 \n\x05state\x18\n \x01(\x0e\x32\x11.levante.v2.State\x12\x12\n\nstate_info\x18\x0b \x01(\t\x12\x12\n\nproject_id\x18\x0c \x01(\t\x12\x30\n\x0fruntime_context\x18\r \x01(\x0b\x32\x17.google.protobuf.Struct\x12&\n\x06result\x18\x0e \x01(\x0b\x32\x16.google.protobuf.Value\x12*\n\tpublished\x18\x0f \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x11\n\tprocessed\x18\x10 \x01(\x08\x12/\n\x0b\x63reate_time\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nstart_time\x18\x13 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x66inish_time\x18\x14 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"$\n\x0eGetTaskRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"[\n\x10RerunTaskRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\r\n\x05reset\x18\x02 \x01(\x08\x12$\n\x03\x65nv\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\"k\n\x10ListTasksRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x04 \x01(\t\x12\x10\n\x08order_by\x18\x05 \x01(\t\"M\n\x11ListTasksResponse\x12\x1f\n\x05tasks\x18\x01 \x03(\x0b\x32\x10.levante.v2.Task\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*S\n\x08TaskType\x12\x19\n\x15TASK_TYPE_UNSPECIFIED\x10\x00\x12\x14\n\x10TASK_TYPE_ACTION\x10\x01\x12\x16\n\x12TASK_TYPE_WORKFLOW\x10\x02\x32\xe6\x02\n\x0cTasksService\x12[\n\x07GetTask\x12\x1a.levante.v2.GetTaskRequest\x1a\x10.levante.v2.Task\"\"\x82\xd3\xe4\x93\x02\x1c\x12\x1a/levante/v2/{name=tasks/*}\x12h\n\tRerunTask\x12\x1c.levante.v2.RerunTaskRequest\x1a\x10.levante.v2.Task\"+\x82\xd3\xe4\x93\x02%\" /levante/v2/{name=tasks/*}:rerun:\x01*\x12\x8e\x01\n\tListTasks\x12\x1c.levante.v2.ListTasksRequest\x1a\x1d.levante.v2.ListTasksResponse\"D\x82\xd3\xe4\x93\x02>\x12\x11/levante/v2/tasksZ)\x12\'/levante/v2/{parent=executions/*}/tasksB\x16Z\x14levante/v2;levantev2b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -41,20 +41,26 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TASK'].fields_by_name['name']._serialized_options = b'\342A\001\010'
   _globals['_GETTASKREQUEST'].fields_by_name['name']._loaded_options = None
   _globals['_GETTASKREQUEST'].fields_by_name['name']._serialized_options = b'\342A\001\002'
+  _globals['_RERUNTASKREQUEST'].fields_by_name['name']._loaded_options = None
+  _globals['_RERUNTASKREQUEST'].fields_by_name['name']._serialized_options = b'\342A\001\002'
   _globals['_TASKSSERVICE'].methods_by_name['GetTask']._loaded_options = None
   _globals['_TASKSSERVICE'].methods_by_name['GetTask']._serialized_options = b'\202\323\344\223\002\034\022\032/levante/v2/{name=tasks/*}'
+  _globals['_TASKSSERVICE'].methods_by_name['RerunTask']._loaded_options = None
+  _globals['_TASKSSERVICE'].methods_by_name['RerunTask']._serialized_options = b'\202\323\344\223\002%\" /levante/v2/{name=tasks/*}:rerun:\001*'
   _globals['_TASKSSERVICE'].methods_by_name['ListTasks']._loaded_options = None
   _globals['_TASKSSERVICE'].methods_by_name['ListTasks']._serialized_options = b'\202\323\344\223\002>\022\021/levante/v2/tasksZ)\022\'/levante/v2/{parent=executions/*}/tasks'
-  _globals['_TASKTYPE']._serialized_start=1049
-  _globals['_TASKTYPE']._serialized_end=1132
+  _globals['_TASKTYPE']._serialized_start=1142
+  _globals['_TASKTYPE']._serialized_end=1225
   _globals['_TASK']._serialized_start=189
   _globals['_TASK']._serialized_end=821
   _globals['_GETTASKREQUEST']._serialized_start=823
   _globals['_GETTASKREQUEST']._serialized_end=859
-  _globals['_LISTTASKSREQUEST']._serialized_start=861
-  _globals['_LISTTASKSREQUEST']._serialized_end=968
-  _globals['_LISTTASKSRESPONSE']._serialized_start=970
-  _globals['_LISTTASKSRESPONSE']._serialized_end=1047
-  _globals['_TASKSSERVICE']._serialized_start=1135
-  _globals['_TASKSSERVICE']._serialized_end=1387
+  _globals['_RERUNTASKREQUEST']._serialized_start=861
+  _globals['_RERUNTASKREQUEST']._serialized_end=952
+  _globals['_LISTTASKSREQUEST']._serialized_start=954
+  _globals['_LISTTASKSREQUEST']._serialized_end=1061
+  _globals['_LISTTASKSRESPONSE']._serialized_start=1063
+  _globals['_LISTTASKSRESPONSE']._serialized_end=1140
+  _globals['_TASKSSERVICE']._serialized_start=1228
+  _globals['_TASKSSERVICE']._serialized_end=1586
 # @@protoc_insertion_point(module_scope)

@@ -73,6 +73,16 @@ class GetTaskRequest(_message.Message):
     name: str
     def __init__(self, name: _Optional[str] = ...) -> None: ...
 
+class RerunTaskRequest(_message.Message):
+    __slots__ = ("name", "reset", "env")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    RESET_FIELD_NUMBER: _ClassVar[int]
+    ENV_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    reset: bool
+    env: _struct_pb2.Struct
+    def __init__(self, name: _Optional[str] = ..., reset: _Optional[bool] = ..., env: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
 class ListTasksRequest(_message.Message):
     __slots__ = ("parent", "page_size", "page_token", "filter", "order_by")
     PARENT_FIELD_NUMBER: _ClassVar[int]

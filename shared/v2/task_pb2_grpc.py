@@ -40,6 +40,11 @@ class TasksServiceStub:
                 request_serializer=levante_dot_v2_dot_task__pb2.GetTaskRequest.SerializeToString,
                 response_deserializer=levante_dot_v2_dot_task__pb2.Task.FromString,
                 _registered_method=True)
+        self.RerunTask = channel.unary_unary(
+                '/levante.v2.TasksService/RerunTask',
+                request_serializer=levante_dot_v2_dot_task__pb2.RerunTaskRequest.SerializeToString,
+                response_deserializer=levante_dot_v2_dot_task__pb2.Task.FromString,
+                _registered_method=True)
         self.ListTasks = channel.unary_unary(
                 '/levante.v2.TasksService/ListTasks',
                 request_serializer=levante_dot_v2_dot_task__pb2.ListTasksRequest.SerializeToString,
@@ -58,6 +63,14 @@ class TasksServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RerunTask(self, request, context):
+        """Runs a failed task again: every action (`reset`), or only the failed
+        items of a with-items task; `env` updates the execution's env.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListTasks(self, request, context):
         """Lists task executions, of all executions or of one.
         """
@@ -71,6 +84,11 @@ def add_TasksServiceServicer_to_server(servicer, server):
             'GetTask': grpc.unary_unary_rpc_method_handler(
                     servicer.GetTask,
                     request_deserializer=levante_dot_v2_dot_task__pb2.GetTaskRequest.FromString,
+                    response_serializer=levante_dot_v2_dot_task__pb2.Task.SerializeToString,
+            ),
+            'RerunTask': grpc.unary_unary_rpc_method_handler(
+                    servicer.RerunTask,
+                    request_deserializer=levante_dot_v2_dot_task__pb2.RerunTaskRequest.FromString,
                     response_serializer=levante_dot_v2_dot_task__pb2.Task.SerializeToString,
             ),
             'ListTasks': grpc.unary_unary_rpc_method_handler(
@@ -106,6 +124,33 @@ class TasksService:
             target,
             '/levante.v2.TasksService/GetTask',
             levante_dot_v2_dot_task__pb2.GetTaskRequest.SerializeToString,
+            levante_dot_v2_dot_task__pb2.Task.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RerunTask(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/levante.v2.TasksService/RerunTask',
+            levante_dot_v2_dot_task__pb2.RerunTaskRequest.SerializeToString,
             levante_dot_v2_dot_task__pb2.Task.FromString,
             options,
             channel_credentials,

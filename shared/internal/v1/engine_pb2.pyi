@@ -4,6 +4,22 @@ from typing import ClassVar as _ClassVar, Optional as _Optional
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class RerunTaskRequest(_message.Message):
+    __slots__ = ("task_execution_id", "reset", "env_json")
+    TASK_EXECUTION_ID_FIELD_NUMBER: _ClassVar[int]
+    RESET_FIELD_NUMBER: _ClassVar[int]
+    ENV_JSON_FIELD_NUMBER: _ClassVar[int]
+    task_execution_id: str
+    reset: bool
+    env_json: str
+    def __init__(self, task_execution_id: _Optional[str] = ..., reset: _Optional[bool] = ..., env_json: _Optional[str] = ...) -> None: ...
+
+class RerunTaskResponse(_message.Message):
+    __slots__ = ("state",)
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    state: str
+    def __init__(self, state: _Optional[str] = ...) -> None: ...
+
 class StartExecutionRequest(_message.Message):
     __slots__ = ("execution_id", "workflow_id", "workflow_name", "workflow_namespace", "input_json", "params_json", "description", "project_id")
     EXECUTION_ID_FIELD_NUMBER: _ClassVar[int]

@@ -56,6 +56,11 @@ class EngineServiceStub:
                 request_serializer=levante_dot_internal_dot_v1_dot_engine__pb2.UpdateExecutionStateRequest.SerializeToString,
                 response_deserializer=levante_dot_internal_dot_v1_dot_engine__pb2.UpdateExecutionStateResponse.FromString,
                 _registered_method=True)
+        self.RerunTask = channel.unary_unary(
+                '/levante.internal.v1.EngineService/RerunTask',
+                request_serializer=levante_dot_internal_dot_v1_dot_engine__pb2.RerunTaskRequest.SerializeToString,
+                response_deserializer=levante_dot_internal_dot_v1_dot_engine__pb2.RerunTaskResponse.FromString,
+                _registered_method=True)
 
 
 class EngineServiceServicer:
@@ -95,6 +100,13 @@ class EngineServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RerunTask(self, request, context):
+        """Runs a failed task again (its execution goes back to RUNNING).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_EngineServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -117,6 +129,11 @@ def add_EngineServiceServicer_to_server(servicer, server):
                     servicer.UpdateExecutionState,
                     request_deserializer=levante_dot_internal_dot_v1_dot_engine__pb2.UpdateExecutionStateRequest.FromString,
                     response_serializer=levante_dot_internal_dot_v1_dot_engine__pb2.UpdateExecutionStateResponse.SerializeToString,
+            ),
+            'RerunTask': grpc.unary_unary_rpc_method_handler(
+                    servicer.RerunTask,
+                    request_deserializer=levante_dot_internal_dot_v1_dot_engine__pb2.RerunTaskRequest.FromString,
+                    response_serializer=levante_dot_internal_dot_v1_dot_engine__pb2.RerunTaskResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -229,6 +246,33 @@ class EngineService:
             '/levante.internal.v1.EngineService/UpdateExecutionState',
             levante_dot_internal_dot_v1_dot_engine__pb2.UpdateExecutionStateRequest.SerializeToString,
             levante_dot_internal_dot_v1_dot_engine__pb2.UpdateExecutionStateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RerunTask(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/levante.internal.v1.EngineService/RerunTask',
+            levante_dot_internal_dot_v1_dot_engine__pb2.RerunTaskRequest.SerializeToString,
+            levante_dot_internal_dot_v1_dot_engine__pb2.RerunTaskResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -254,3 +254,97 @@ wf:
     [again] = due.commands
     assert again.action_name == "std.fail" and due.state.tasks[0].state is State.RUNNING
     assert [a.index for a in due.state.tasks[0].actions] == [0, 1]
+
+
+def test_rerun_of_failed_items_only() -> None:
+    from levante.engine.state import RerunTask
+
+    outcome, new_id = _started("""\
+version: '2.0'
+wf:
+  output:
+    r: <% $.r %>
+  tasks:
+    t:
+      with-items: n in <% [1, 2, 3] %>
+      action: std.echo output=<% $.n %>
+      publish:
+        r: <% task().result %>
+""")
+    state = outcome.state
+    first = outcome.commands
+    for command, failed in zip(first, (False, True, False), strict=True):
+        state = step(
+            state,
+            ActionCompleted(
+                action_id=command.action_id,
+                task_id=command.task_id,
+                failed=failed,
+                result=command.input["output"],
+                error="boom" if failed else None,
+            ),
+            now=datetime(2030, 1, 1),
+            new_id=new_id,
+        ).state
+    assert state.state is State.ERROR and state.tasks[0].state is State.ERROR
+
+    rerun = step(
+        state,
+        RerunTask(task_id=state.tasks[0].id, reset=False, env={"k": 9}),
+        now=datetime(2030, 1, 2),
+        new_id=new_id,
+    )
+    assert rerun.state.state is State.RUNNING and rerun.state.params["env"] == {"k": 9}
+    [again] = rerun.commands
+    assert again.input == {"output": 2}
+    task = rerun.state.tasks[0]
+    assert [(a.index, a.superseded) for a in task.actions] == [
+        (0, False),
+        (1, True),
+        (2, False),
+        (1, False),
+    ]
+    done = step(
+        rerun.state,
+        ActionCompleted(action_id=again.action_id, task_id=again.task_id, result=20),
+        now=datetime(2030, 1, 3),
+        new_id=new_id,
+    )
+    assert done.state.state is State.SUCCESS
+    assert done.state.output == {"r": [1, 20, 3]}
+
+
+def test_rerun_with_reset_runs_the_task_again() -> None:
+    from levante.engine.state import RerunTask
+
+    outcome, new_id = _started(DEFINITION)
+    [run_a] = outcome.commands
+    failed = step(
+        outcome.state,
+        ActionCompleted(
+            action_id=run_a.action_id, task_id=run_a.task_id, failed=True, error="boom"
+        ),
+        now=datetime(2030, 1, 1),
+        new_id=new_id,
+    )
+    assert failed.state.state is State.ERROR
+    rerun = step(
+        failed.state, RerunTask(task_id=run_a.task_id), now=datetime(2030, 1, 2), new_id=new_id
+    )
+    [again] = rerun.commands
+    assert again.task_id == run_a.task_id and again.action_id != run_a.action_id
+    late = step(
+        rerun.state,
+        ActionCompleted(action_id=run_a.action_id, task_id=run_a.task_id, result="stale"),
+        now=datetime(2030, 1, 3),
+        new_id=new_id,
+    )
+    assert late.state is rerun.state, "a superseded action's result changes nothing"
+    ok = step(
+        rerun.state,
+        ActionCompleted(action_id=again.action_id, task_id=again.task_id, result=1),
+        now=datetime(2030, 1, 3),
+        new_id=new_id,
+    )
+    [run_b] = ok.commands
+    assert ok.state.state is State.RUNNING and run_b.action_name == "std.echo"
