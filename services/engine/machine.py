@@ -100,8 +100,9 @@ class _Run(LifecycleMixin, PolicyMixin):
         except ExpressionError as error:
             self._finish(State.ERROR, f"Failed to evaluate workflow vars: {error}")
             return
-        context = {**self.state.input, **variables}
-        self._set_execution(context=context)
+        # vars start the global context; the first tasks' branch context is the input.
+        context = dict(self.state.input)
+        self._set_execution(context=context, globals=variables)
         if self.state.spec.type is WorkflowType.REVERSE:
             self._start_ready_required()
         else:
@@ -349,17 +350,47 @@ class _Run(LifecycleMixin, PolicyMixin):
             finished_at=self.now,
             updated_at=self.now,
         )
-        publish = spec.publish if outcome is State.SUCCESS else spec.publish_on_error
         try:
-            published = self._evaluate(publish, task.in_context, current=task)
+            published, global_values = self._publish(task, spec, outcome)
         except ExpressionError as error:
             info = f"Failed to publish the result of task '{spec.name}': {error}"
             task = dataclasses.replace(task, state=State.ERROR, state_info=info, result=info)
-            published = {}
-        task = self._put(dataclasses.replace(task, published=published or {}))
+            published, global_values = {}, {}
+        task = self._put(dataclasses.replace(task, published=published))
+        if global_values:
+            self._set_execution(globals={**self.state.globals, **global_values})
         if self.state.state is State.RUNNING:
             self._run_transitions(task, spec)
         # else: paused; the transitions run on resume
+
+    def _publish(
+        self, task: TaskRun, spec: TaskSpec, outcome: State
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """What a completed task publishes: (branch values, global values).
+
+        `publish` / `publish-on-error` publish to the branch; the advanced
+        form's `publish` under on-complete is the default that on-success /
+        on-error override, each with `branch`, `global` and `atomic` scopes.
+        Atomic is global published inside this step, which the engine applies
+        under the execution tree's lock, so read-modify-write is safe.
+        """
+        plain = spec.publish if outcome is State.SUCCESS else spec.publish_on_error
+        specific = spec.on_success_publish if outcome is State.SUCCESS else spec.on_error_publish
+        branch = dict(self._evaluate(plain, task.in_context, current=task) or {})
+        global_values: dict[str, Any] = {}
+        for clause in (spec.on_complete_publish, specific):
+            if not clause:
+                continue
+            branch.update(self._evaluate(clause.get("branch") or {}, task.in_context, current=task))
+            for scope in ("global", "atomic"):
+                if clause.get(scope):
+                    values = self._evaluate(clause[scope], task.in_context, current=task)
+                    global_values.update(values)
+                    # Later scopes read what earlier ones wrote.
+                    self.state = dataclasses.replace(
+                        self.state, globals={**self.state.globals, **values}
+                    )
+        return branch, global_values
 
     def _run_transitions(self, task: TaskRun, spec: TaskSpec) -> None:
         if self.state.spec.type is WorkflowType.REVERSE:
@@ -541,7 +572,8 @@ class _Run(LifecycleMixin, PolicyMixin):
             # name -> latest run, rebuilt only after a task changed.
             self._views = {t.name: t for t in self._ordered()}
         return ExpressionContext(
-            data=data,
+            data={**self.state.globals, **data} if self.state.globals else data,
+            global_vars=self.state.globals,
             tasks=_TaskViews(self._views, self.state.spec),
             current_task=_task_view(current, self.state.spec) if current else None,
             env=self.state.params.get("env") or {},

@@ -99,6 +99,10 @@ class ExecutionState:
     tasks: tuple[TaskRun, ...] = ()
     updated_at: datetime | None = None
     project_id: str = ""
+    #: Global context (pike spec advanced_publishing): the workflow's vars and
+    #: what tasks published to `global` / `atomic`; read with global() and,
+    #: unless a branch value shadows it, as `$.name`.
+    globals: dict[str, Any] = field(default_factory=dict)
     #: The task execution that started this execution, for sub-workflows.
     parent_task_id: str | None = None
     #: The execution of that task.

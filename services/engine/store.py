@@ -108,6 +108,7 @@ def load(session: Session, execution_id: str) -> ExecutionState | None:
         tasks=tasks,
         updated_at=row.updated_at,
         project_id=row.project_id,
+        globals=row.published_global or {},
         parent_task_id=row.task_execution_id,
         parent_execution_id=_parent_execution(session, row.task_execution_id),
     )
@@ -156,6 +157,7 @@ def save(session: Session, before: ExecutionState, after: ExecutionState) -> Non
     project_id = row.project_id
     row.state, row.state_info, row.output = str(after.state), after.state_info, after.output
     row.context, row.updated_at, row.params = after.context, after.updated_at, after.params
+    row.published_global = after.globals
     old_tasks = {t.id: t for t in before.tasks}
     for task in after.tasks:
         previous = old_tasks.get(task.id)
