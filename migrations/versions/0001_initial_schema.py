@@ -71,6 +71,19 @@ def upgrade() -> None:
         batch_op.create_index("ix_cron_triggers_next", ["next_execution_time"], unique=False)
 
     op.create_table(
+        "environments",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("variables", sa.JSON(), nullable=False),
+        sa.Column("scope", sa.String(length=16), nullable=False),
+        sa.Column("project_id", sa.String(length=255), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("name", "project_id"),
+    )
+    op.create_table(
         "outbox",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("subject", sa.String(length=255), nullable=False),
@@ -201,6 +214,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_outbox_created")
 
     op.drop_table("outbox")
+    op.drop_table("environments")
     with op.batch_alter_table("cron_triggers", schema=None) as batch_op:
         batch_op.drop_index("ix_cron_triggers_next")
 

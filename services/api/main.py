@@ -11,6 +11,7 @@ from aiohttp import web
 from levante.actions import ActionCatalogue
 from levante.api.actions import ActionsServicer
 from levante.api.cron_triggers import CronTriggersServicer
+from levante.api.environments import EnvironmentsServicer
 from levante.api.rest import MistralRestFace
 from levante.api.servicers import (
     ActionExecutionsServicer,
@@ -19,6 +20,7 @@ from levante.api.servicers import (
     WorkflowsServicer,
 )
 from levante.internal.v1 import engine_pb2_grpc
+from levante.persistence.environments import EnvironmentRepository
 from levante.persistence.repository import Repository
 from levante.persistence.triggers import TriggerRepository
 from levante.process import Shared
@@ -29,6 +31,8 @@ from levante.v2 import (
     action_pb2_grpc,
     cron_trigger_pb2,
     cron_trigger_pb2_grpc,
+    environment_pb2,
+    environment_pb2_grpc,
     execution_pb2,
     execution_pb2_grpc,
     task_pb2,
@@ -50,6 +54,7 @@ class ApiService:
         action_execution_pb2.DESCRIPTOR.services_by_name["ActionExecutionsService"].full_name,
         action_pb2.DESCRIPTOR.services_by_name["ActionsService"].full_name,
         cron_trigger_pb2.DESCRIPTOR.services_by_name["CronTriggersService"].full_name,
+        environment_pb2.DESCRIPTOR.services_by_name["EnvironmentsService"].full_name,
     )
 
     def __init__(self, shared: Shared) -> None:
@@ -65,6 +70,7 @@ class ApiService:
         self.catalogue = ActionCatalogue.from_env(os.environ)
         self.actions = ActionsServicer(self.catalogue)
         self.cron_triggers = CronTriggersServicer(TriggerRepository(shared.database, repository))
+        self.environments = EnvironmentsServicer(EnvironmentRepository(shared.database, repository))
         server = shared.grpc_server
         workflow_pb2_grpc.add_WorkflowsServiceServicer_to_server(self.workflows, server)
         execution_pb2_grpc.add_ExecutionsServiceServicer_to_server(self.executions, server)
@@ -74,6 +80,7 @@ class ApiService:
         )
         action_pb2_grpc.add_ActionsServiceServicer_to_server(self.actions, server)
         cron_trigger_pb2_grpc.add_CronTriggersServiceServicer_to_server(self.cron_triggers, server)
+        environment_pb2_grpc.add_EnvironmentsServiceServicer_to_server(self.environments, server)
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
@@ -84,6 +91,7 @@ class ApiService:
             action_executions=self.action_executions,
             actions=self.actions,
             cron_triggers=self.cron_triggers,
+            environments=self.environments,
         )
         self._runner = web.AppRunner(face.app(), access_log=None, shutdown_timeout=5.0)
         await self._runner.setup()

@@ -20,6 +20,7 @@ from levante.v2 import (
     action_execution_pb2,
     action_pb2,
     cron_trigger_pb2,
+    environment_pb2,
     execution_pb2,
     task_pb2,
     workflow_pb2,
@@ -192,6 +193,25 @@ def cron_trigger(message: cron_trigger_pb2.CronTrigger, *, created: bool = False
     }
     if created:
         del body["updated_at"]
+    return body
+
+
+def environment(message: environment_pb2.Environment, *, created: bool = False) -> dict[str, Any]:
+    """An environment as Mistral shows it (POST omits updated_at, and an empty description)."""
+    body = {
+        "id": message.id,
+        "name": message.environment_name,
+        "description": message.description,
+        "variables": _json_text(convert.plain(message.variables)),
+        "scope": convert.scope_from_proto(message.scope),
+        "project_id": message.project_id,
+        "created_at": mistral_time(message, "create_time"),
+        "updated_at": mistral_time(message, "update_time"),
+    }
+    if created:
+        del body["updated_at"]
+        if not body["description"]:
+            del body["description"]
     return body
 
 

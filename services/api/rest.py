@@ -19,6 +19,7 @@ from levante import cron, errors, language, metrics
 from levante.api import convert, mistral
 from levante.api.actions import ActionsServicer
 from levante.api.cron_triggers import CronTriggersServicer
+from levante.api.environments import EnvironmentsServicer
 from levante.api.servicers import (
     ActionExecutionsServicer,
     ExecutionsServicer,
@@ -31,6 +32,7 @@ from levante.v2 import (
     action_pb2,
     common_pb2,
     cron_trigger_pb2,
+    environment_pb2,
     execution_pb2,
     task_pb2,
     workflow_pb2,
@@ -92,6 +94,16 @@ TASK_COLUMNS = (
     "updated_at",
     "started_at",
     "finished_at",
+)
+ENVIRONMENT_COLUMNS = (
+    "id",
+    "name",
+    "description",
+    "variables",
+    "scope",
+    "project_id",
+    "created_at",
+    "updated_at",
 )
 CRON_TRIGGER_COLUMNS = (
     "id",
@@ -198,7 +210,9 @@ class MistralRestFace:
         action_executions: ActionExecutionsServicer,
         actions: ActionsServicer,
         cron_triggers: CronTriggersServicer,
+        environments: EnvironmentsServicer,
     ) -> None:
+        self.environments = environments
         self.actions = actions
         self.cron_triggers = cron_triggers
         self.workflows = workflows
@@ -233,6 +247,11 @@ class MistralRestFace:
             route("GET", f"/v2/tasks/{{id}}{suffix}", self.get_task)
             route("PUT", f"/v2/tasks/{{id}}{suffix}", self.rerun_task)
             route("GET", f"/v2/tasks/{{id}}/action_executions{suffix}", self.list_task_actions)
+            route("POST", f"/v2/environments{suffix}", self.create_environment)
+            route("PUT", f"/v2/environments{suffix}", self.update_environment)
+            route("GET", f"/v2/environments{suffix}", self.list_environments)
+            route("GET", f"/v2/environments/{{name}}{suffix}", self.get_environment)
+            route("DELETE", f"/v2/environments/{{name}}{suffix}", self.delete_environment)
             route("POST", f"/v2/cron_triggers{suffix}", self.create_cron_trigger)
             route("GET", f"/v2/cron_triggers{suffix}", self.list_cron_triggers)
             route("GET", f"/v2/cron_triggers/{{name}}{suffix}", self.get_cron_trigger)
@@ -479,6 +498,61 @@ class MistralRestFace:
         return await self.list_action_executions(
             request, parent=f"tasks/{request.match_info['id']}"
         )
+
+    # -- environments -------------------------------------------------------
+
+    def _environment_of(self, body: dict[str, Any]) -> Any:
+        env = environment_pb2.Environment(
+            environment_name=str(body.get("name") or ""),
+            description=str(body.get("description") or ""),
+            scope=_scope_value(str(body.get("scope") or "private")),
+        )
+        env.variables.update(mistral.json_object(body.get("variables"), "variables"))
+        return env
+
+    async def create_environment(self, request: web.Request) -> web.Response:
+        env = self._environment_of(await _json_body(request))
+        created = await self.environments.CreateEnvironment(
+            environment_pb2.CreateEnvironmentRequest(environment=env), None
+        )
+        return _json(mistral.environment(created, created=True), status=201)
+
+    async def update_environment(self, request: web.Request) -> web.Response:
+        body = await _json_body(request)
+        env = self._environment_of(body)
+        env.name = f"environments/{env.environment_name}"
+        update = environment_pb2.UpdateEnvironmentRequest(environment=env)
+        update.update_mask.paths.extend(
+            key for key in ("variables", "description", "scope") if key in body
+        )
+        updated = await self.environments.UpdateEnvironment(update, None)
+        return _json(mistral.environment(updated))
+
+    async def list_environments(self, request: web.Request) -> web.Response:
+        params = mistral.ListParams(dict(request.query), columns=ENVIRONMENT_COLUMNS)
+        response = await self.environments.ListEnvironments(
+            environment_pb2.ListEnvironmentsRequest(**_list_fields(params)), None
+        )
+        items = [mistral.environment(e) for e in response.environments]
+        return _list_response(request, "environments", items, params)
+
+    async def get_environment(self, request: web.Request) -> web.Response:
+        found = await self.environments.GetEnvironment(
+            environment_pb2.GetEnvironmentRequest(
+                name=f"environments/{request.match_info['name']}"
+            ),
+            None,
+        )
+        return _single(request, mistral.environment(found), ENVIRONMENT_COLUMNS)
+
+    async def delete_environment(self, request: web.Request) -> web.Response:
+        await self.environments.DeleteEnvironment(
+            environment_pb2.DeleteEnvironmentRequest(
+                name=f"environments/{request.match_info['name']}"
+            ),
+            None,
+        )
+        return web.Response(status=204)
 
     # -- cron triggers ------------------------------------------------------
 

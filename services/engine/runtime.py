@@ -44,7 +44,7 @@ from levante.messaging.jetstream import (
     PullConsumer,
 )
 from levante.messaging.outbox import OutboxRelay, add_to_outbox, delete_from_outbox, utcnow
-from levante.persistence import models
+from levante.persistence import environments, models
 from levante.persistence.db import Database
 from levante.states import State
 
@@ -96,6 +96,9 @@ class EngineRuntime(OperationsMixin):
             workflows.check_params(spec, params)
             now = self._clock()
             execution_id = request.execution_id or self._new_id()
+            params = environments.expand_env(
+                session, params, request.project_id or definition.project_id
+            )
             params.setdefault("namespace", definition.namespace)
             params.setdefault("env", {})
             session.add(

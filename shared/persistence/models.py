@@ -157,6 +157,22 @@ class ActionExecution(Base):
     updated_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
+class Environment(Base):
+    """A named set of variables an execution can take as its env."""
+
+    __tablename__ = "environments"
+    __table_args__ = (UniqueConstraint("name", "project_id"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(NAME)
+    description: Mapped[str] = mapped_column(Text, default="")
+    variables: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    scope: Mapped[str] = mapped_column(String(16), default="private")
+    project_id: Mapped[str] = mapped_column(NAME, default=DEFAULT_PROJECT)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
 class CronTrigger(Base):
     """A schedule that starts a workflow; the scheduler fires it when due."""
 
