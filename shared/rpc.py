@@ -96,9 +96,14 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
 def create_server(*, bind: str) -> tuple[grpc.aio.Server, int]:
     """A gRPC server with the error interceptor, listening on `bind` ("host:port")."""
     server = grpc.aio.server(interceptors=[ErrorInterceptor()])
-    port = server.add_insecure_port(bind)
+    try:
+        port = server.add_insecure_port(bind)
+    except RuntimeError:
+        port = 0
     if port == 0:
-        raise errors.UnavailableError(f"cannot listen for gRPC on {bind}")
+        raise errors.UnavailableError(
+            f"cannot listen for gRPC on {bind} (is the port in use? set LEVANTE_GRPC_PORT)"
+        )
     return server, port
 
 

@@ -15,6 +15,7 @@ import signal
 import structlog
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy.exc import SQLAlchemyError
 
 from levante import rpc
 from levante.config import Settings
@@ -89,9 +90,24 @@ async def serve(
         nats_url = broker.url
     database = Database(settings.effective_database_url)
     nc = None
+    server = None
+    started: list[Service] = []
     try:
-        await asyncio.to_thread(check_schema, database)
-        nc = await jetstream.connect(nats_url, name=f"levante-{'+'.join(names)}")
+        try:
+            await asyncio.to_thread(check_schema, database)
+        except SQLAlchemyError as error:
+            where = database.url.split("@")[-1]
+            raise UnavailableError(
+                f"cannot use the database {where}: {error.orig or error}"
+            ) from error
+        try:
+            # Reconnects are endless once connected; the first connection is not.
+            nc = await asyncio.wait_for(
+                jetstream.connect(nats_url, name=f"levante-{'+'.join(names)}"), timeout=20
+            )
+        except (Exception, TimeoutError) as error:
+            reason = str(error) or f"no answer in 20 s ({type(error).__name__})"
+            raise UnavailableError(f"cannot connect to NATS at {nats_url}: {reason}") from error
         js = nc.jetstream()
         await jetstream.ensure_streams(js)
         server, port = rpc.create_server(bind=f"{settings.bind_host}:{settings.grpc_port}")
@@ -109,6 +125,7 @@ async def serve(
         await server.start()
         for service in services:
             await service.start()
+            started.append(service)
         await rpc.set_serving(health, grpc_names)
         log.info(
             "levante is up",
@@ -122,10 +139,15 @@ async def serve(
         await stopping.wait()
         log.info("stopping")
         await rpc.set_not_serving(health)
-        for service in reversed(services):
-            await service.stop()
-        await server.stop(grace=5)
     finally:
+        # Also after a failed start: stop what did start, in reverse order.
+        for service in reversed(started):
+            try:
+                await service.stop()
+            except Exception:
+                log.exception("a service did not stop cleanly")
+        if server is not None:
+            await server.stop(grace=5)
         if nc is not None and not nc.is_closed:
             try:
                 await asyncio.wait_for(nc.drain(), timeout=5)

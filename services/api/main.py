@@ -13,6 +13,7 @@ from levante.api.actions import ActionsServicer
 from levante.api.cron_triggers import CronTriggersServicer
 from levante.api.environments import EnvironmentsServicer
 from levante.api.rest import MistralRestFace
+from levante.errors import UnavailableError
 from levante.api.servicers import (
     ActionExecutionsServicer,
     ExecutionsServicer,
@@ -97,7 +98,13 @@ class ApiService:
         await self._runner.setup()
         settings = self._shared.settings
         site = web.TCPSite(self._runner, settings.bind_host, settings.rest_port, reuse_address=True)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as error:
+            raise UnavailableError(
+                f"cannot listen for REST on {settings.bind_host}:{settings.rest_port}: "
+                f"{error.strerror or error} (set LEVANTE_REST_PORT)"
+            ) from error
         log.info("REST face listening", url=f"http://{settings.bind_host}:{settings.rest_port}/v2")
 
     async def stop(self) -> None:
