@@ -178,6 +178,7 @@ def upgrade() -> None:
         sa.Column("output", sa.JSON(), nullable=False),
         sa.Column("context", sa.JSON(), nullable=False),
         sa.Column("published_global", sa.JSON(), nullable=False),
+        sa.Column("custom_context", sa.JSON(), nullable=False),
         sa.Column("state", sa.String(length=20), nullable=False),
         sa.Column("state_info", sa.Text(), nullable=True),
         sa.Column("task_execution_id", sa.String(length=36), nullable=True),

@@ -13,13 +13,13 @@ from levante.api.actions import ActionsServicer
 from levante.api.cron_triggers import CronTriggersServicer
 from levante.api.environments import EnvironmentsServicer
 from levante.api.rest import MistralRestFace
-from levante.errors import UnavailableError
 from levante.api.servicers import (
     ActionExecutionsServicer,
     ExecutionsServicer,
     TasksServicer,
     WorkflowsServicer,
 )
+from levante.errors import UnavailableError
 from levante.internal.v1 import engine_pb2_grpc
 from levante.persistence.environments import EnvironmentRepository
 from levante.persistence.repository import Repository

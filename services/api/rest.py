@@ -371,6 +371,9 @@ class MistralRestFace:
             )
         execution.input.update(mistral.json_object(body.get("input"), "input"))
         execution.params.update(mistral.json_object(body.get("params"), "params"))
+        execution.custom_context.update(
+            mistral.json_object(body.get("custom_context"), "custom_context")
+        )
         created = await self.executions.CreateExecution(
             execution_pb2.CreateExecutionRequest(execution=execution), None
         )
@@ -647,6 +650,9 @@ class MistralRestFace:
             workflow_namespace=str(body.get("workflow_namespace") or ""),
         )
         action.input.update(mistral.json_object(body.get("input"), "input"))
+        action.custom_context.update(
+            mistral.json_object(body.get("custom_context"), "custom_context")
+        )
         save_result = bool(params.get("save_result"))
         created = await self.action_executions.CreateActionExecution(
             action_execution_pb2.CreateActionExecutionRequest(

@@ -176,6 +176,7 @@ class ExecutionsServicer(execution_pb2_grpc.ExecutionsServiceServicer):
             params_json=json.dumps(convert.plain(execution.params)),
             description=execution.description,
             project_id=DEFAULT_PROJECT,
+            custom_context_json=json.dumps(convert.plain(execution.custom_context)),
         )
         try:
             started = await self._engine.StartExecution(start, timeout=60)
@@ -327,6 +328,7 @@ class ActionExecutionsServicer(action_execution_pb2_grpc.ActionExecutionsService
             project_id=DEFAULT_PROJECT,
             namespace=action.workflow_namespace,
             params_json=json.dumps(params),
+            custom_context_json=json.dumps(convert.plain(action.custom_context)),
         )
         try:
             started = await self._engine.StartAction(start, timeout=60)

@@ -212,6 +212,7 @@ class _Run(LifecycleMixin, PolicyMixin):
                     input=action_input if isinstance(action_input, dict) else {},
                     index=index,
                     env=self.state.params.get("env") or {},
+                    custom_context=self.state.custom_context,
                 )
             )
             return task
@@ -229,6 +230,7 @@ class _Run(LifecycleMixin, PolicyMixin):
                 workflow_namespace=self.state.workflow_namespace,
                 task_name=spec.name,
                 project_id=self.state.project_id,
+                custom_context=self.state.custom_context,
             )
         )
         return task

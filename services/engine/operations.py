@@ -106,6 +106,7 @@ class OperationsMixin(_Base):
             raise InputError("An action name must be provided")
         action_input = json_object(request.input_json, "input")
         params = json_object(request.params_json, "params")
+        custom_context = json_object(request.custom_context_json, "custom_context")
         now = self._clock()
         action_id = self._new_id()
         command = RunAction(
@@ -118,6 +119,7 @@ class OperationsMixin(_Base):
             target=request.target or None,
             workflow_namespace=request.namespace,
             project_id=request.project_id,
+            custom_context=custom_context,
         )
         outgoing = [outgoing_for(command, now)]
         with self._db.write() as session:

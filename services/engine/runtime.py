@@ -84,6 +84,7 @@ class EngineRuntime(OperationsMixin):
     def _start(self, request: engine_pb2.StartExecutionRequest) -> tuple[str, list[Outgoing]]:
         workflow_input = json_object(request.input_json, "input")
         params = json_object(request.params_json, "params")
+        custom_context = json_object(request.custom_context_json, "custom_context")
         with self._db.write() as session:
             if request.execution_id:
                 if session.get(models.WorkflowExecution, request.execution_id) is not None:
@@ -121,6 +122,7 @@ class EngineRuntime(OperationsMixin):
                     root_execution_id=None,
                     scope="private",
                     project_id=request.project_id or definition.project_id,
+                    custom_context=custom_context,
                     created_at=now,
                     updated_at=now,
                 )

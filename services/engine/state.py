@@ -103,6 +103,8 @@ class ExecutionState:
     #: what tasks published to `global` / `atomic`; read with global() and,
     #: unless a branch value shadows it, as `$.name`.
     globals: dict[str, Any] = field(default_factory=dict)
+    #: Given to every action's context (rocky spec custom-context-for-executions).
+    custom_context: dict[str, Any] = field(default_factory=dict)
     #: The task execution that started this execution, for sub-workflows.
     parent_task_id: str | None = None
     #: The execution of that task.
@@ -200,6 +202,7 @@ class RunAction:
     workflow_namespace: str = ""
     task_name: str = ""
     project_id: str = ""
+    custom_context: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +218,7 @@ class StartChild:
     input: dict[str, Any]
     index: int = 0
     env: dict[str, Any] = field(default_factory=dict)
+    custom_context: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -109,6 +109,7 @@ def load(session: Session, execution_id: str) -> ExecutionState | None:
         updated_at=row.updated_at,
         project_id=row.project_id,
         globals=row.published_global or {},
+        custom_context=row.custom_context or {},
         parent_task_id=row.task_execution_id,
         parent_execution_id=_parent_execution(session, row.task_execution_id),
     )

@@ -101,6 +101,9 @@ def outgoing_for(command: Command, now: datetime) -> Outgoing:
             workflow_namespace=command.workflow_namespace,
             task_name=command.task_name,
             project_id=command.project_id,
+            custom_context_json=(
+                json.dumps(command.custom_context).encode() if command.custom_context else b""
+            ),
         )
         return Outgoing(
             msg_id=command.action_id,

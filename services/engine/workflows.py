@@ -118,6 +118,7 @@ def create_child(
         project_id=project_id,
         created_at=now,
         updated_at=now,
+        custom_context=command.custom_context,
     )
     problem = None
     try:

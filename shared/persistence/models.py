@@ -75,6 +75,8 @@ class WorkflowExecution(Base):
     output: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     published_global: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Handed to every action in its context, never as input; not shown by the API.
+    custom_context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     state: Mapped[str] = mapped_column(String(20))
     state_info: Mapped[str | None] = mapped_column(Text, nullable=True)
     task_execution_id: Mapped[str | None] = mapped_column(ID, nullable=True)

@@ -15,7 +15,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class ActionExecution(_message.Message):
-    __slots__ = ("name", "id", "action_name", "workflow_name", "workflow_namespace", "task_execution_id", "task_name", "state", "state_info", "tags", "description", "project_id", "accepted", "input", "output", "params", "create_time", "update_time")
+    __slots__ = ("name", "id", "action_name", "workflow_name", "workflow_namespace", "task_execution_id", "task_name", "state", "state_info", "tags", "description", "project_id", "accepted", "input", "output", "params", "create_time", "update_time", "custom_context")
     NAME_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
     ACTION_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -34,6 +34,7 @@ class ActionExecution(_message.Message):
     PARAMS_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    CUSTOM_CONTEXT_FIELD_NUMBER: _ClassVar[int]
     name: str
     id: str
     action_name: str
@@ -52,7 +53,8 @@ class ActionExecution(_message.Message):
     params: _struct_pb2.Struct
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., id: _Optional[str] = ..., action_name: _Optional[str] = ..., workflow_name: _Optional[str] = ..., workflow_namespace: _Optional[str] = ..., task_execution_id: _Optional[str] = ..., task_name: _Optional[str] = ..., state: _Optional[_Union[_common_pb2.State, str]] = ..., state_info: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ..., description: _Optional[str] = ..., project_id: _Optional[str] = ..., accepted: _Optional[bool] = ..., input: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., output: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., params: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    custom_context: _struct_pb2.Struct
+    def __init__(self, name: _Optional[str] = ..., id: _Optional[str] = ..., action_name: _Optional[str] = ..., workflow_name: _Optional[str] = ..., workflow_namespace: _Optional[str] = ..., task_execution_id: _Optional[str] = ..., task_name: _Optional[str] = ..., state: _Optional[_Union[_common_pb2.State, str]] = ..., state_info: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ..., description: _Optional[str] = ..., project_id: _Optional[str] = ..., accepted: _Optional[bool] = ..., input: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., output: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., params: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., custom_context: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class GetActionExecutionRequest(_message.Message):
     __slots__ = ("name",)

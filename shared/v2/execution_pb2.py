@@ -31,7 +31,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from levante.v2 import common_pb2 as levante_dot_v2_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1alevante/v2/execution.proto\x12\nlevante.v2\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17levante/v2/common.proto\"\xdb\x04\n\tExecution\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x08\x12\n\n\x02id\x18\x02 \x01(\t\x12\x13\n\x0bworkflow_id\x18\x03 \x01(\t\x12\x15\n\rworkflow_name\x18\x04 \x01(\t\x12\x1a\n\x12workflow_namespace\x18\x05 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\x12\x0c\n\x04tags\x18\x07 \x03(\t\x12\'\n\x06params\x18\x08 \x01(\x0b\x32\x17.google.protobuf.Struct\x12&\n\x05input\x18\t \x01(\x0b\x32\x17.google.protobuf.Struct\x12-\n\x06output\x18\n \x01(\x0b\x32\x17.google.protobuf.StructB\x04\xe2\x41\x01\x03\x12&\n\x05state\x18\x0b \x01(\x0e\x32\x11.levante.v2.StateB\x04\xe2\x41\x01\x03\x12\x18\n\nstate_info\x18\x0c \x01(\tB\x04\xe2\x41\x01\x03\x12\x1f\n\x11task_execution_id\x18\r \x01(\tB\x04\xe2\x41\x01\x03\x12\x1f\n\x11root_execution_id\x18\x0e \x01(\tB\x04\xe2\x41\x01\x03\x12\x18\n\nproject_id\x18\x0f \x01(\tB\x04\xe2\x41\x01\x03\x12\x37\n\x10published_global\x18\x10 \x01(\x0b\x32\x17.google.protobuf.StructB\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x63reate_time\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0bupdate_time\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\"H\n\x16\x43reateExecutionRequest\x12.\n\texecution\x18\x01 \x01(\x0b\x32\x15.levante.v2.ExecutionB\x04\xe2\x41\x01\x02\")\n\x13GetExecutionRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"x\n\x15ListExecutionsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\x12\x10\n\x08order_by\x18\x04 \x01(\t\x12\x16\n\x0einclude_output\x18\x05 \x01(\x08\"\\\n\x16ListExecutionsResponse\x12)\n\nexecutions\x18\x01 \x03(\x0b\x32\x15.levante.v2.Execution\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"y\n\x16UpdateExecutionRequest\x12.\n\texecution\x18\x01 \x01(\x0b\x32\x15.levante.v2.ExecutionB\x04\xe2\x41\x01\x02\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\";\n\x16\x44\x65leteExecutionRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\r\n\x05\x66orce\x18\x02 \x01(\x08\x32\xfb\x04\n\x11\x45xecutionsService\x12w\n\x0f\x43reateExecution\x12\".levante.v2.CreateExecutionRequest\x1a\x15.levante.v2.Execution\")\x82\xd3\xe4\x93\x02#\"\x16/levante/v2/executions:\texecution\x12o\n\x0cGetExecution\x12\x1f.levante.v2.GetExecutionRequest\x1a\x15.levante.v2.Execution\"\'\x82\xd3\xe4\x93\x02!\x12\x1f/levante/v2/{name=executions/*}\x12w\n\x0eListExecutions\x12!.levante.v2.ListExecutionsRequest\x1a\".levante.v2.ListExecutionsResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/levante/v2/executions\x12\x8a\x01\n\x0fUpdateExecution\x12\".levante.v2.UpdateExecutionRequest\x1a\x15.levante.v2.Execution\"<\x82\xd3\xe4\x93\x02\x36\x32)/levante/v2/{execution.name=executions/*}:\texecution\x12v\n\x0f\x44\x65leteExecution\x12\".levante.v2.DeleteExecutionRequest\x1a\x16.google.protobuf.Empty\"\'\x82\xd3\xe4\x93\x02!*\x1f/levante/v2/{name=executions/*}B\x16Z\x14levante/v2;levantev2b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1alevante/v2/execution.proto\x12\nlevante.v2\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17levante/v2/common.proto\"\x92\x05\n\tExecution\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x08\x12\n\n\x02id\x18\x02 \x01(\t\x12\x13\n\x0bworkflow_id\x18\x03 \x01(\t\x12\x15\n\rworkflow_name\x18\x04 \x01(\t\x12\x1a\n\x12workflow_namespace\x18\x05 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\x12\x0c\n\x04tags\x18\x07 \x03(\t\x12\'\n\x06params\x18\x08 \x01(\x0b\x32\x17.google.protobuf.Struct\x12&\n\x05input\x18\t \x01(\x0b\x32\x17.google.protobuf.Struct\x12-\n\x06output\x18\n \x01(\x0b\x32\x17.google.protobuf.StructB\x04\xe2\x41\x01\x03\x12&\n\x05state\x18\x0b \x01(\x0e\x32\x11.levante.v2.StateB\x04\xe2\x41\x01\x03\x12\x18\n\nstate_info\x18\x0c \x01(\tB\x04\xe2\x41\x01\x03\x12\x1f\n\x11task_execution_id\x18\r \x01(\tB\x04\xe2\x41\x01\x03\x12\x1f\n\x11root_execution_id\x18\x0e \x01(\tB\x04\xe2\x41\x01\x03\x12\x18\n\nproject_id\x18\x0f \x01(\tB\x04\xe2\x41\x01\x03\x12\x37\n\x10published_global\x18\x10 \x01(\x0b\x32\x17.google.protobuf.StructB\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x63reate_time\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0bupdate_time\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0e\x63ustom_context\x18\x13 \x01(\x0b\x32\x17.google.protobuf.StructB\x04\xe2\x41\x01\x04\"H\n\x16\x43reateExecutionRequest\x12.\n\texecution\x18\x01 \x01(\x0b\x32\x15.levante.v2.ExecutionB\x04\xe2\x41\x01\x02\")\n\x13GetExecutionRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"x\n\x15ListExecutionsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\x12\x10\n\x08order_by\x18\x04 \x01(\t\x12\x16\n\x0einclude_output\x18\x05 \x01(\x08\"\\\n\x16ListExecutionsResponse\x12)\n\nexecutions\x18\x01 \x03(\x0b\x32\x15.levante.v2.Execution\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"y\n\x16UpdateExecutionRequest\x12.\n\texecution\x18\x01 \x01(\x0b\x32\x15.levante.v2.ExecutionB\x04\xe2\x41\x01\x02\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\";\n\x16\x44\x65leteExecutionRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\r\n\x05\x66orce\x18\x02 \x01(\x08\x32\xfb\x04\n\x11\x45xecutionsService\x12w\n\x0f\x43reateExecution\x12\".levante.v2.CreateExecutionRequest\x1a\x15.levante.v2.Execution\")\x82\xd3\xe4\x93\x02#\"\x16/levante/v2/executions:\texecution\x12o\n\x0cGetExecution\x12\x1f.levante.v2.GetExecutionRequest\x1a\x15.levante.v2.Execution\"\'\x82\xd3\xe4\x93\x02!\x12\x1f/levante/v2/{name=executions/*}\x12w\n\x0eListExecutions\x12!.levante.v2.ListExecutionsRequest\x1a\".levante.v2.ListExecutionsResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/levante/v2/executions\x12\x8a\x01\n\x0fUpdateExecution\x12\".levante.v2.UpdateExecutionRequest\x1a\x15.levante.v2.Execution\"<\x82\xd3\xe4\x93\x02\x36\x32)/levante/v2/{execution.name=executions/*}:\texecution\x12v\n\x0f\x44\x65leteExecution\x12\".levante.v2.DeleteExecutionRequest\x1a\x16.google.protobuf.Empty\"\'\x82\xd3\xe4\x93\x02!*\x1f/levante/v2/{name=executions/*}B\x16Z\x14levante/v2;levantev2b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -59,6 +59,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_EXECUTION'].fields_by_name['create_time']._serialized_options = b'\342A\001\003'
   _globals['_EXECUTION'].fields_by_name['update_time']._loaded_options = None
   _globals['_EXECUTION'].fields_by_name['update_time']._serialized_options = b'\342A\001\003'
+  _globals['_EXECUTION'].fields_by_name['custom_context']._loaded_options = None
+  _globals['_EXECUTION'].fields_by_name['custom_context']._serialized_options = b'\342A\001\004'
   _globals['_CREATEEXECUTIONREQUEST'].fields_by_name['execution']._loaded_options = None
   _globals['_CREATEEXECUTIONREQUEST'].fields_by_name['execution']._serialized_options = b'\342A\001\002'
   _globals['_GETEXECUTIONREQUEST'].fields_by_name['name']._loaded_options = None
@@ -78,19 +80,19 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_EXECUTIONSSERVICE'].methods_by_name['DeleteExecution']._loaded_options = None
   _globals['_EXECUTIONSSERVICE'].methods_by_name['DeleteExecution']._serialized_options = b'\202\323\344\223\002!*\037/levante/v2/{name=executions/*}'
   _globals['_EXECUTION']._serialized_start=257
-  _globals['_EXECUTION']._serialized_end=860
-  _globals['_CREATEEXECUTIONREQUEST']._serialized_start=862
-  _globals['_CREATEEXECUTIONREQUEST']._serialized_end=934
-  _globals['_GETEXECUTIONREQUEST']._serialized_start=936
-  _globals['_GETEXECUTIONREQUEST']._serialized_end=977
-  _globals['_LISTEXECUTIONSREQUEST']._serialized_start=979
-  _globals['_LISTEXECUTIONSREQUEST']._serialized_end=1099
-  _globals['_LISTEXECUTIONSRESPONSE']._serialized_start=1101
-  _globals['_LISTEXECUTIONSRESPONSE']._serialized_end=1193
-  _globals['_UPDATEEXECUTIONREQUEST']._serialized_start=1195
-  _globals['_UPDATEEXECUTIONREQUEST']._serialized_end=1316
-  _globals['_DELETEEXECUTIONREQUEST']._serialized_start=1318
-  _globals['_DELETEEXECUTIONREQUEST']._serialized_end=1377
-  _globals['_EXECUTIONSSERVICE']._serialized_start=1380
-  _globals['_EXECUTIONSSERVICE']._serialized_end=2015
+  _globals['_EXECUTION']._serialized_end=915
+  _globals['_CREATEEXECUTIONREQUEST']._serialized_start=917
+  _globals['_CREATEEXECUTIONREQUEST']._serialized_end=989
+  _globals['_GETEXECUTIONREQUEST']._serialized_start=991
+  _globals['_GETEXECUTIONREQUEST']._serialized_end=1032
+  _globals['_LISTEXECUTIONSREQUEST']._serialized_start=1034
+  _globals['_LISTEXECUTIONSREQUEST']._serialized_end=1154
+  _globals['_LISTEXECUTIONSRESPONSE']._serialized_start=1156
+  _globals['_LISTEXECUTIONSRESPONSE']._serialized_end=1248
+  _globals['_UPDATEEXECUTIONREQUEST']._serialized_start=1250
+  _globals['_UPDATEEXECUTIONREQUEST']._serialized_end=1371
+  _globals['_DELETEEXECUTIONREQUEST']._serialized_start=1373
+  _globals['_DELETEEXECUTIONREQUEST']._serialized_end=1432
+  _globals['_EXECUTIONSSERVICE']._serialized_start=1435
+  _globals['_EXECUTIONSSERVICE']._serialized_end=2070
 # @@protoc_insertion_point(module_scope)

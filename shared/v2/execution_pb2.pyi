@@ -16,7 +16,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Execution(_message.Message):
-    __slots__ = ("name", "id", "workflow_id", "workflow_name", "workflow_namespace", "description", "tags", "params", "input", "output", "state", "state_info", "task_execution_id", "root_execution_id", "project_id", "published_global", "create_time", "update_time")
+    __slots__ = ("name", "id", "workflow_id", "workflow_name", "workflow_namespace", "description", "tags", "params", "input", "output", "state", "state_info", "task_execution_id", "root_execution_id", "project_id", "published_global", "create_time", "update_time", "custom_context")
     NAME_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
     WORKFLOW_ID_FIELD_NUMBER: _ClassVar[int]
@@ -35,6 +35,7 @@ class Execution(_message.Message):
     PUBLISHED_GLOBAL_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    CUSTOM_CONTEXT_FIELD_NUMBER: _ClassVar[int]
     name: str
     id: str
     workflow_id: str
@@ -53,7 +54,8 @@ class Execution(_message.Message):
     published_global: _struct_pb2.Struct
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., id: _Optional[str] = ..., workflow_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., workflow_namespace: _Optional[str] = ..., description: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ..., params: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., input: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., output: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., state: _Optional[_Union[_common_pb2.State, str]] = ..., state_info: _Optional[str] = ..., task_execution_id: _Optional[str] = ..., root_execution_id: _Optional[str] = ..., project_id: _Optional[str] = ..., published_global: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    custom_context: _struct_pb2.Struct
+    def __init__(self, name: _Optional[str] = ..., id: _Optional[str] = ..., workflow_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., workflow_namespace: _Optional[str] = ..., description: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ..., params: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., input: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., output: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., state: _Optional[_Union[_common_pb2.State, str]] = ..., state_info: _Optional[str] = ..., task_execution_id: _Optional[str] = ..., root_execution_id: _Optional[str] = ..., project_id: _Optional[str] = ..., published_global: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., custom_context: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class CreateExecutionRequest(_message.Message):
     __slots__ = ("execution",)

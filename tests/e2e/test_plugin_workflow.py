@@ -153,3 +153,37 @@ def test_actions_sync_lists_the_plugin_actions(plugin_path: Path, tmp_path: Path
     assert rows["std.echo"][2] == "standard"
     assert "plugin not loaded" not in result.stderr
     assert f"{len(rows)} actions" in result.stderr
+
+
+def test_custom_context_reaches_the_action_not_its_input(server: LevanteProcess) -> None:
+    from tests.support.http import post_json
+
+    mistral = mistral_client.client(mistral_url=server.url)
+    name = f"greet_with_context_{uuid.uuid4().hex[:8]}"
+    mistral.workflows.create(GREET_AND_SIGN.format(name=name))
+    status, execution = post_json(
+        f"{server.url}/executions",
+        {
+            "workflow_name": name,
+            "input": {"who": "Ada", "signing_key": "k3y"},
+            "custom_context": {"correlation_id": "req-42"},
+        },
+    )
+    assert status == 201
+    assert "custom_context" not in execution and "req-42" not in json.dumps(execution)
+    done = eventually(
+        lambda: (e := mistral.executions.get(execution["id"])).state != "RUNNING" and e,
+        timeout=30,
+        what="the workflow to finish",
+    )
+    assert done.state == "SUCCESS", done.state_info
+    assert json.loads(done.output)["greeting"]["correlation_id"] == "req-42"
+    status, direct = post_json(
+        f"{server.url}/action_executions",
+        {
+            "name": "example.greet",
+            "input": {"name": "Bo"},
+            "custom_context": {"correlation_id": "direct-7"},
+        },
+    )
+    assert status == 201 and json.loads(direct["output"])["result"]["correlation_id"] == "direct-7"

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n levante/internal/v1/engine.proto\x12\x13levante.internal.v1\"N\n\x10RerunTaskRequest\x12\x19\n\x11task_execution_id\x18\x01 \x01(\t\x12\r\n\x05reset\x18\x02 \x01(\x08\x12\x10\n\x08\x65nv_json\x18\x03 \x01(\t\"\"\n\x11RerunTaskResponse\x12\r\n\x05state\x18\x01 \x01(\t\"\xc7\x01\n\x15StartExecutionRequest\x12\x14\n\x0c\x65xecution_id\x18\x01 \x01(\t\x12\x13\n\x0bworkflow_id\x18\x02 \x01(\t\x12\x15\n\rworkflow_name\x18\x03 \x01(\t\x12\x1a\n\x12workflow_namespace\x18\x04 \x01(\t\x12\x12\n\ninput_json\x18\x05 \x01(\t\x12\x13\n\x0bparams_json\x18\x06 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x07 \x01(\t\x12\x12\n\nproject_id\x18\x08 \x01(\t\".\n\x16StartExecutionResponse\x12\x14\n\x0c\x65xecution_id\x18\x01 \x01(\t\"\x9e\x01\n\x12StartActionRequest\x12\x13\n\x0b\x61\x63tion_name\x18\x01 \x01(\t\x12\x12\n\ninput_json\x18\x02 \x01(\t\x12\x0e\n\x06target\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12\x12\n\nproject_id\x18\x05 \x01(\t\x12\x11\n\tnamespace\x18\x06 \x01(\t\x12\x13\n\x0bparams_json\x18\x07 \x01(\t\"2\n\x13StartActionResponse\x12\x1b\n\x13\x61\x63tion_execution_id\x18\x01 \x01(\t\"X\n\x15\x43ompleteActionRequest\x12\x1b\n\x13\x61\x63tion_execution_id\x18\x01 \x01(\t\x12\r\n\x05state\x18\x02 \x01(\t\x12\x13\n\x0boutput_json\x18\x03 \x01(\t\"\'\n\x16\x43ompleteActionResponse\x12\r\n\x05state\x18\x01 \x01(\t\"h\n\x1bUpdateExecutionStateRequest\x12\x14\n\x0c\x65xecution_id\x18\x01 \x01(\t\x12\r\n\x05state\x18\x02 \x01(\t\x12\x12\n\nstate_info\x18\x03 \x01(\t\x12\x10\n\x08\x65nv_json\x18\x04 \x01(\t\"-\n\x1cUpdateExecutionStateResponse\x12\r\n\x05state\x18\x01 \x01(\t2\xaa\x04\n\rEngineService\x12k\n\x0eStartExecution\x12*.levante.internal.v1.StartExecutionRequest\x1a+.levante.internal.v1.StartExecutionResponse\"\x00\x12\x62\n\x0bStartAction\x12\'.levante.internal.v1.StartActionRequest\x1a(.levante.internal.v1.StartActionResponse\"\x00\x12k\n\x0e\x43ompleteAction\x12*.levante.internal.v1.CompleteActionRequest\x1a+.levante.internal.v1.CompleteActionResponse\"\x00\x12}\n\x14UpdateExecutionState\x12\x30.levante.internal.v1.UpdateExecutionStateRequest\x1a\x31.levante.internal.v1.UpdateExecutionStateResponse\"\x00\x12\\\n\tRerunTask\x12%.levante.internal.v1.RerunTaskRequest\x1a&.levante.internal.v1.RerunTaskResponse\"\x00\x42 Z\x1elevante/internal/v1;internalv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n levante/internal/v1/engine.proto\x12\x13levante.internal.v1\"N\n\x10RerunTaskRequest\x12\x19\n\x11task_execution_id\x18\x01 \x01(\t\x12\r\n\x05reset\x18\x02 \x01(\x08\x12\x10\n\x08\x65nv_json\x18\x03 \x01(\t\"\"\n\x11RerunTaskResponse\x12\r\n\x05state\x18\x01 \x01(\t\"\xe4\x01\n\x15StartExecutionRequest\x12\x14\n\x0c\x65xecution_id\x18\x01 \x01(\t\x12\x13\n\x0bworkflow_id\x18\x02 \x01(\t\x12\x15\n\rworkflow_name\x18\x03 \x01(\t\x12\x1a\n\x12workflow_namespace\x18\x04 \x01(\t\x12\x12\n\ninput_json\x18\x05 \x01(\t\x12\x13\n\x0bparams_json\x18\x06 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x07 \x01(\t\x12\x12\n\nproject_id\x18\x08 \x01(\t\x12\x1b\n\x13\x63ustom_context_json\x18\t \x01(\t\".\n\x16StartExecutionResponse\x12\x14\n\x0c\x65xecution_id\x18\x01 \x01(\t\"\xbb\x01\n\x12StartActionRequest\x12\x13\n\x0b\x61\x63tion_name\x18\x01 \x01(\t\x12\x12\n\ninput_json\x18\x02 \x01(\t\x12\x0e\n\x06target\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12\x12\n\nproject_id\x18\x05 \x01(\t\x12\x11\n\tnamespace\x18\x06 \x01(\t\x12\x13\n\x0bparams_json\x18\x07 \x01(\t\x12\x1b\n\x13\x63ustom_context_json\x18\x08 \x01(\t\"2\n\x13StartActionResponse\x12\x1b\n\x13\x61\x63tion_execution_id\x18\x01 \x01(\t\"X\n\x15\x43ompleteActionRequest\x12\x1b\n\x13\x61\x63tion_execution_id\x18\x01 \x01(\t\x12\r\n\x05state\x18\x02 \x01(\t\x12\x13\n\x0boutput_json\x18\x03 \x01(\t\"\'\n\x16\x43ompleteActionResponse\x12\r\n\x05state\x18\x01 \x01(\t\"h\n\x1bUpdateExecutionStateRequest\x12\x14\n\x0c\x65xecution_id\x18\x01 \x01(\t\x12\r\n\x05state\x18\x02 \x01(\t\x12\x12\n\nstate_info\x18\x03 \x01(\t\x12\x10\n\x08\x65nv_json\x18\x04 \x01(\t\"-\n\x1cUpdateExecutionStateResponse\x12\r\n\x05state\x18\x01 \x01(\t2\xaa\x04\n\rEngineService\x12k\n\x0eStartExecution\x12*.levante.internal.v1.StartExecutionRequest\x1a+.levante.internal.v1.StartExecutionResponse\"\x00\x12\x62\n\x0bStartAction\x12\'.levante.internal.v1.StartActionRequest\x1a(.levante.internal.v1.StartActionResponse\"\x00\x12k\n\x0e\x43ompleteAction\x12*.levante.internal.v1.CompleteActionRequest\x1a+.levante.internal.v1.CompleteActionResponse\"\x00\x12}\n\x14UpdateExecutionState\x12\x30.levante.internal.v1.UpdateExecutionStateRequest\x1a\x31.levante.internal.v1.UpdateExecutionStateResponse\"\x00\x12\\\n\tRerunTask\x12%.levante.internal.v1.RerunTaskRequest\x1a&.levante.internal.v1.RerunTaskResponse\"\x00\x42 Z\x1elevante/internal/v1;internalv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,21 +37,21 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RERUNTASKRESPONSE']._serialized_start=137
   _globals['_RERUNTASKRESPONSE']._serialized_end=171
   _globals['_STARTEXECUTIONREQUEST']._serialized_start=174
-  _globals['_STARTEXECUTIONREQUEST']._serialized_end=373
-  _globals['_STARTEXECUTIONRESPONSE']._serialized_start=375
-  _globals['_STARTEXECUTIONRESPONSE']._serialized_end=421
-  _globals['_STARTACTIONREQUEST']._serialized_start=424
-  _globals['_STARTACTIONREQUEST']._serialized_end=582
-  _globals['_STARTACTIONRESPONSE']._serialized_start=584
-  _globals['_STARTACTIONRESPONSE']._serialized_end=634
-  _globals['_COMPLETEACTIONREQUEST']._serialized_start=636
-  _globals['_COMPLETEACTIONREQUEST']._serialized_end=724
-  _globals['_COMPLETEACTIONRESPONSE']._serialized_start=726
-  _globals['_COMPLETEACTIONRESPONSE']._serialized_end=765
-  _globals['_UPDATEEXECUTIONSTATEREQUEST']._serialized_start=767
-  _globals['_UPDATEEXECUTIONSTATEREQUEST']._serialized_end=871
-  _globals['_UPDATEEXECUTIONSTATERESPONSE']._serialized_start=873
-  _globals['_UPDATEEXECUTIONSTATERESPONSE']._serialized_end=918
-  _globals['_ENGINESERVICE']._serialized_start=921
-  _globals['_ENGINESERVICE']._serialized_end=1475
+  _globals['_STARTEXECUTIONREQUEST']._serialized_end=402
+  _globals['_STARTEXECUTIONRESPONSE']._serialized_start=404
+  _globals['_STARTEXECUTIONRESPONSE']._serialized_end=450
+  _globals['_STARTACTIONREQUEST']._serialized_start=453
+  _globals['_STARTACTIONREQUEST']._serialized_end=640
+  _globals['_STARTACTIONRESPONSE']._serialized_start=642
+  _globals['_STARTACTIONRESPONSE']._serialized_end=692
+  _globals['_COMPLETEACTIONREQUEST']._serialized_start=694
+  _globals['_COMPLETEACTIONREQUEST']._serialized_end=782
+  _globals['_COMPLETEACTIONRESPONSE']._serialized_start=784
+  _globals['_COMPLETEACTIONRESPONSE']._serialized_end=823
+  _globals['_UPDATEEXECUTIONSTATEREQUEST']._serialized_start=825
+  _globals['_UPDATEEXECUTIONSTATEREQUEST']._serialized_end=929
+  _globals['_UPDATEEXECUTIONSTATERESPONSE']._serialized_start=931
+  _globals['_UPDATEEXECUTIONSTATERESPONSE']._serialized_end=976
+  _globals['_ENGINESERVICE']._serialized_start=979
+  _globals['_ENGINESERVICE']._serialized_end=1533
 # @@protoc_insertion_point(module_scope)

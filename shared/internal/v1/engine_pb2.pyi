@@ -21,7 +21,7 @@ class RerunTaskResponse(_message.Message):
     def __init__(self, state: _Optional[str] = ...) -> None: ...
 
 class StartExecutionRequest(_message.Message):
-    __slots__ = ("execution_id", "workflow_id", "workflow_name", "workflow_namespace", "input_json", "params_json", "description", "project_id")
+    __slots__ = ("execution_id", "workflow_id", "workflow_name", "workflow_namespace", "input_json", "params_json", "description", "project_id", "custom_context_json")
     EXECUTION_ID_FIELD_NUMBER: _ClassVar[int]
     WORKFLOW_ID_FIELD_NUMBER: _ClassVar[int]
     WORKFLOW_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -30,6 +30,7 @@ class StartExecutionRequest(_message.Message):
     PARAMS_JSON_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOM_CONTEXT_JSON_FIELD_NUMBER: _ClassVar[int]
     execution_id: str
     workflow_id: str
     workflow_name: str
@@ -38,7 +39,8 @@ class StartExecutionRequest(_message.Message):
     params_json: str
     description: str
     project_id: str
-    def __init__(self, execution_id: _Optional[str] = ..., workflow_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., workflow_namespace: _Optional[str] = ..., input_json: _Optional[str] = ..., params_json: _Optional[str] = ..., description: _Optional[str] = ..., project_id: _Optional[str] = ...) -> None: ...
+    custom_context_json: str
+    def __init__(self, execution_id: _Optional[str] = ..., workflow_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., workflow_namespace: _Optional[str] = ..., input_json: _Optional[str] = ..., params_json: _Optional[str] = ..., description: _Optional[str] = ..., project_id: _Optional[str] = ..., custom_context_json: _Optional[str] = ...) -> None: ...
 
 class StartExecutionResponse(_message.Message):
     __slots__ = ("execution_id",)
@@ -47,7 +49,7 @@ class StartExecutionResponse(_message.Message):
     def __init__(self, execution_id: _Optional[str] = ...) -> None: ...
 
 class StartActionRequest(_message.Message):
-    __slots__ = ("action_name", "input_json", "target", "description", "project_id", "namespace", "params_json")
+    __slots__ = ("action_name", "input_json", "target", "description", "project_id", "namespace", "params_json", "custom_context_json")
     ACTION_NAME_FIELD_NUMBER: _ClassVar[int]
     INPUT_JSON_FIELD_NUMBER: _ClassVar[int]
     TARGET_FIELD_NUMBER: _ClassVar[int]
@@ -55,6 +57,7 @@ class StartActionRequest(_message.Message):
     PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     PARAMS_JSON_FIELD_NUMBER: _ClassVar[int]
+    CUSTOM_CONTEXT_JSON_FIELD_NUMBER: _ClassVar[int]
     action_name: str
     input_json: str
     target: str
@@ -62,7 +65,8 @@ class StartActionRequest(_message.Message):
     project_id: str
     namespace: str
     params_json: str
-    def __init__(self, action_name: _Optional[str] = ..., input_json: _Optional[str] = ..., target: _Optional[str] = ..., description: _Optional[str] = ..., project_id: _Optional[str] = ..., namespace: _Optional[str] = ..., params_json: _Optional[str] = ...) -> None: ...
+    custom_context_json: str
+    def __init__(self, action_name: _Optional[str] = ..., input_json: _Optional[str] = ..., target: _Optional[str] = ..., description: _Optional[str] = ..., project_id: _Optional[str] = ..., namespace: _Optional[str] = ..., params_json: _Optional[str] = ..., custom_context_json: _Optional[str] = ...) -> None: ...
 
 class StartActionResponse(_message.Message):
     __slots__ = ("action_execution_id",)
