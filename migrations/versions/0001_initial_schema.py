@@ -18,6 +18,23 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_table(
+        "action_definitions",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("namespace", sa.String(length=255), nullable=False),
+        sa.Column("definition", sa.Text(), nullable=False),
+        sa.Column("input", sa.Text(), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("tags", sa.JSON(), nullable=False),
+        sa.Column("workbook_name", sa.String(length=255), nullable=True),
+        sa.Column("scope", sa.String(length=16), nullable=False),
+        sa.Column("project_id", sa.String(length=255), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("name", "namespace", "project_id"),
+    )
+    op.create_table(
         "action_executions",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("name", sa.String(length=255), nullable=False),
@@ -148,6 +165,20 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "workbook_definitions",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("namespace", sa.String(length=255), nullable=False),
+        sa.Column("definition", sa.Text(), nullable=False),
+        sa.Column("tags", sa.JSON(), nullable=False),
+        sa.Column("scope", sa.String(length=16), nullable=False),
+        sa.Column("project_id", sa.String(length=255), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("name", "namespace", "project_id"),
+    )
+    op.create_table(
         "workflow_definitions",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("name", sa.String(length=255), nullable=False),
@@ -157,6 +188,7 @@ def upgrade() -> None:
         sa.Column("input", sa.Text(), nullable=False),
         sa.Column("interface", sa.JSON(), nullable=False),
         sa.Column("tags", sa.JSON(), nullable=False),
+        sa.Column("workbook_name", sa.String(length=255), nullable=True),
         sa.Column("scope", sa.String(length=16), nullable=False),
         sa.Column("project_id", sa.String(length=255), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
@@ -179,6 +211,7 @@ def upgrade() -> None:
         sa.Column("context", sa.JSON(), nullable=False),
         sa.Column("published_global", sa.JSON(), nullable=False),
         sa.Column("custom_context", sa.JSON(), nullable=False),
+        sa.Column("adhoc_actions", sa.JSON(), nullable=False),
         sa.Column("state", sa.String(length=20), nullable=False),
         sa.Column("state_info", sa.Text(), nullable=True),
         sa.Column("task_execution_id", sa.String(length=36), nullable=True),
@@ -201,6 +234,7 @@ def downgrade() -> None:
 
     op.drop_table("workflow_executions")
     op.drop_table("workflow_definitions")
+    op.drop_table("workbook_definitions")
     with op.batch_alter_table("timers", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_timers_task_execution_id"))
         batch_op.drop_index("ix_timers_due")
@@ -225,3 +259,4 @@ def downgrade() -> None:
         batch_op.drop_index("ix_action_executions_created")
 
     op.drop_table("action_executions")
+    op.drop_table("action_definitions")

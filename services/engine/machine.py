@@ -22,8 +22,8 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from levante.engine import adhoc, joins
 from levante.engine import items as with_items
-from levante.engine import joins
 from levante.engine.lifecycle import LifecycleMixin
 from levante.engine.policies import PolicyMixin
 from levante.engine.state import (
@@ -120,6 +120,25 @@ class _Run(LifecycleMixin, PolicyMixin):
         result = event.result
         if event.failed and result is None:
             result = event.error or "Action failed"
+        if not event.failed and action.name in self.state.adhoc:
+            try:
+                result = adhoc.transform(
+                    action.name,
+                    result,
+                    self.state.adhoc,
+                    lambda value, data: self._evaluate(value, data, current=task),
+                )
+            except (adhoc.AdHocError, ExpressionError) as error:
+                event = ActionCompleted(
+                    action_id=event.action_id,
+                    task_id=event.task_id,
+                    failed=True,
+                    error=f"Failed to transform the output of ad-hoc action "
+                    f"'{action.name}': {error}",
+                )
+                result = event.error
+            else:
+                event = dataclasses.replace(event, result=result)
         action = dataclasses.replace(
             action,
             state=State.ERROR if event.failed else State.SUCCESS,
@@ -187,6 +206,19 @@ class _Run(LifecycleMixin, PolicyMixin):
     def _dispatch(self, task: TaskRun, spec: TaskSpec, action_input: Any, *, index: int) -> TaskRun:
         name = spec.workflow or spec.action or NOOP_ACTION
         target, safe_rerun = self._routing(task, spec)
+        base_name, base_input = name, action_input
+        if not spec.workflow and name in self.state.adhoc:
+            try:
+                base_name, base_input = adhoc.resolve(
+                    name,
+                    action_input if isinstance(action_input, dict) else {},
+                    self.state.adhoc,
+                    lambda value, data: self._evaluate(value, data, current=task),
+                )
+            except (adhoc.AdHocError, ExpressionError) as error:
+                info = f"Failed to prepare ad-hoc action '{name}' of task '{spec.name}': {error}"
+                self._complete_task(task, spec, State.ERROR, result=info, info=info)
+                return self.tasks[task.id]
         action = ActionRun(
             id=self.new_id(),
             name=name,
@@ -222,8 +254,8 @@ class _Run(LifecycleMixin, PolicyMixin):
                 task_id=task.id,
                 execution_id=self.state.id,
                 root_execution_id=self.state.root_id,
-                action_name=name,
-                input=action_input,
+                action_name=base_name,
+                input=base_input,
                 target=target,
                 safe_rerun=safe_rerun,
                 workflow_name=self.state.workflow_name,
@@ -574,7 +606,9 @@ class _Run(LifecycleMixin, PolicyMixin):
             # name -> latest run, rebuilt only after a task changed.
             self._views = {t.name: t for t in self._ordered()}
         return ExpressionContext(
-            data={**self.state.globals, **data} if self.state.globals else data,
+            data={**self.state.globals, **data}
+            if self.state.globals and isinstance(data, dict)
+            else data,
             global_vars=self.state.globals,
             tasks=_TaskViews(self._views, self.state.spec),
             current_task=_task_view(current, self.state.spec) if current else None,

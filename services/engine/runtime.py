@@ -123,6 +123,7 @@ class EngineRuntime(OperationsMixin):
                     scope="private",
                     project_id=request.project_id or definition.project_id,
                     custom_context=custom_context,
+                    adhoc_actions=workflows.freeze_adhoc(session, definition, spec),
                     created_at=now,
                     updated_at=now,
                 )

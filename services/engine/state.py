@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from levante.language.spec import WorkflowSpec
+from levante.language.spec import ActionSpec, WorkflowSpec
 from levante.states import State
 
 
@@ -103,6 +103,8 @@ class ExecutionState:
     #: what tasks published to `global` / `atomic`; read with global() and,
     #: unless a branch value shadows it, as `$.name`.
     globals: dict[str, Any] = field(default_factory=dict)
+    #: Ad-hoc actions this execution may use, by name (frozen at start).
+    adhoc: dict[str, ActionSpec] = field(default_factory=dict, compare=False)
     #: Given to every action's context (rocky spec custom-context-for-executions).
     custom_context: dict[str, Any] = field(default_factory=dict)
     #: The task execution that started this execution, for sub-workflows.

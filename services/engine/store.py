@@ -10,18 +10,53 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from levante.engine.state import ActionRun, ExecutionState, TaskRun
-from levante.errors import NotFoundError
-from levante.language import parse
-from levante.language.spec import WorkflowSpec
+from levante.errors import DefinitionError, NotFoundError
+from levante.language import parse, parse_actions
+from levante.language.spec import ActionSpec, Document, WorkflowSpec
 from levante.persistence import models
 from levante.persistence.locks import lock_root  # noqa: F401 - re-exported for the runtime
 from levante.states import State
 
 
 @lru_cache(maxsize=512)
+def _document(definition: str) -> Document:
+    return parse(definition)
+
+
+@lru_cache(maxsize=512)
+def _actions_document(definition: str) -> Document:
+    # Stored actions come from action documents, or from workbooks (qualified names).
+    try:
+        return parse_actions(definition)
+    except DefinitionError:
+        return parse(definition)
+
+
+def document_actions(definition: str) -> tuple[ActionSpec, ...]:
+    """The ad-hoc actions a workflow's own definition text defines (a workbook's)."""
+    return _document(definition).actions
+
+
+def stored_actions(text: str) -> tuple[ActionSpec, ...]:
+    """The ad-hoc actions of a stored action definition text."""
+    return _actions_document(text).actions
+
+
+def adhoc_actions(definition: str, stored: dict[str, str]) -> dict[str, ActionSpec]:
+    """The ad-hoc actions an execution may use: its document's and the stored ones it froze."""
+    found: dict[str, ActionSpec] = {}
+    for name, text in stored.items():
+        for spec in _actions_document(text).actions:
+            if spec.name == name:
+                found[name] = spec
+    for spec in _document(definition).actions:
+        found[spec.name] = spec
+    return found
+
+
 def workflow_spec(definition: str, name: str) -> WorkflowSpec:
     """The spec of workflow `name` in a definition text (parsed once per text)."""
-    for spec in parse(definition).workflows:
+    for spec in _document(definition).workflows:
         if spec.name == name or spec.name.split(".")[-1] == name.split(".")[-1]:
             return spec
     raise NotFoundError(f"Workflow {name!r} is not in its stored definition")
@@ -98,6 +133,7 @@ def load(session: Session, execution_id: str) -> ExecutionState | None:
         workflow_name=row.workflow_name,
         workflow_namespace=row.workflow_namespace,
         spec=workflow_spec(row.definition, row.workflow_name),
+        adhoc=adhoc_actions(row.definition, row.adhoc_actions or {}),
         state=State(row.state),
         input=row.input,
         params=row.params,

@@ -50,6 +50,35 @@ def resolve(
     )
 
 
+def freeze_adhoc(
+    session: Session, definition: models.WorkflowDefinition, spec: WorkflowSpec
+) -> dict[str, str]:
+    """The stored ad-hoc actions the workflow's tasks use (bases included): name -> text.
+
+    Looked up in the workflow's namespace, then the default one. Actions the
+    workflow's own document defines (a workbook's) are not stored here: they
+    come with the definition. Names found nowhere are left to the executors
+    (standard and plugin actions).
+    """
+    table = models.ActionDefinition
+    own = {a.name for a in store.document_actions(definition.definition)}
+    wanted = [t.action for t in spec.tasks.values() if t.action and t.action not in own]
+    frozen: dict[str, str] = {}
+    while wanted:
+        name = wanted.pop()
+        if name in frozen or name.startswith("std."):
+            continue
+        for space in dict.fromkeys((definition.namespace, "")):
+            row = session.scalars(
+                select(table).where(table.name == name, table.namespace == space)
+            ).first()
+            if row is not None:
+                frozen[name] = row.definition
+                wanted.extend(a.base for a in store.stored_actions(row.definition))
+                break
+    return frozen
+
+
 def check_input(spec: WorkflowSpec, given: dict[str, Any]) -> dict[str, Any]:
     """Fills defaults; raises WorkflowInputError naming missing and unexpected inputs."""
     declared = {p.name: p for p in spec.input}
@@ -129,6 +158,7 @@ def create_child(
         row.input = check_input(spec, command.input)
         row.workflow_id, row.workflow_name = definition.id, definition.name
         row.workflow_namespace, row.definition = definition.namespace, definition.definition
+        row.adhoc_actions = freeze_adhoc(session, definition, spec)
     except LevanteError as error:
         problem = error.message
         row.state, row.state_info, row.output = str(State.ERROR), problem, {"result": problem}

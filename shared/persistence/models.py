@@ -46,6 +46,8 @@ class WorkflowDefinition(Base):
     input: Mapped[str] = mapped_column(Text, default="")
     interface: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The workbook that defined it; deleting the workbook deletes it.
+    workbook_name: Mapped[str | None] = mapped_column(NAME, nullable=True)
     scope: Mapped[str] = mapped_column(String(16), default="private")
     project_id: Mapped[str] = mapped_column(NAME, default=DEFAULT_PROJECT)
     created_at: Mapped[datetime] = mapped_column(DateTime)
@@ -77,6 +79,9 @@ class WorkflowExecution(Base):
     published_global: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Handed to every action in its context, never as input; not shown by the API.
     custom_context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Definitions of the stored ad-hoc actions this execution uses, frozen at
+    # start like `definition`: action name -> its definition text.
+    adhoc_actions: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     state: Mapped[str] = mapped_column(String(20))
     state_info: Mapped[str | None] = mapped_column(Text, nullable=True)
     task_execution_id: Mapped[str | None] = mapped_column(ID, nullable=True)
@@ -169,6 +174,44 @@ class Environment(Base):
     name: Mapped[str] = mapped_column(NAME)
     description: Mapped[str] = mapped_column(Text, default="")
     variables: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    scope: Mapped[str] = mapped_column(String(16), default="private")
+    project_id: Mapped[str] = mapped_column(NAME, default=DEFAULT_PROJECT)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class ActionDefinition(Base):
+    """An ad-hoc action, uploaded on its own or as part of a workbook."""
+
+    __tablename__ = "action_definitions"
+    __table_args__ = (UniqueConstraint("name", "namespace", "project_id"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(NAME)
+    namespace: Mapped[str] = mapped_column(NAME, default="")
+    definition: Mapped[str] = mapped_column(Text)
+    input: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The workbook that defined it; deleting the workbook deletes it.
+    workbook_name: Mapped[str | None] = mapped_column(NAME, nullable=True)
+    scope: Mapped[str] = mapped_column(String(16), default="private")
+    project_id: Mapped[str] = mapped_column(NAME, default=DEFAULT_PROJECT)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class WorkbookDefinition(Base):
+    """A workbook: workflows and ad-hoc actions uploaded together under one name."""
+
+    __tablename__ = "workbook_definitions"
+    __table_args__ = (UniqueConstraint("name", "namespace", "project_id"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(NAME)
+    namespace: Mapped[str] = mapped_column(NAME, default="")
+    definition: Mapped[str] = mapped_column(Text)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     scope: Mapped[str] = mapped_column(String(16), default="private")
     project_id: Mapped[str] = mapped_column(NAME, default=DEFAULT_PROJECT)
     created_at: Mapped[datetime] = mapped_column(DateTime)

@@ -27,7 +27,7 @@ from levante.engine.state import (
     TimerFired,
 )
 from levante.language import parse
-from levante.language.spec import WorkflowSpec
+from levante.language.spec import ActionSpec, WorkflowSpec
 from levante.states import State
 
 START = datetime(2026, 1, 1, 12, 0, 0)
@@ -57,8 +57,9 @@ def _default_result(command: RunAction) -> dict[str, Any]:
 
 
 class _Tree:
-    def __init__(self, specs: dict[str, WorkflowSpec]) -> None:
+    def __init__(self, specs: dict[str, WorkflowSpec], actions: dict[str, ActionSpec]) -> None:
         self.specs = specs
+        self.actions = actions
         self.executions: dict[str, ExecutionState] = {}
         self.counter = itertools.count(1)
         self.clock = (START + timedelta(seconds=i) for i in itertools.count())
@@ -90,6 +91,7 @@ class _Tree:
             input={**declared, **workflow_input},
             params={"env": {}, **params},
             created_at=START,
+            adhoc=self.actions,
             parent_execution_id=parent[0] if parent else None,
             parent_task_id=parent[1] if parent else None,
         )
@@ -148,9 +150,10 @@ def rehearse(
     `results` maps task name -> {result} | {error, data}; `run` names the
     workflow to start (default: the first of the document).
     """
-    specs = {spec.name: spec for spec in parse(definition).workflows}
+    document = parse(definition)
+    specs = {spec.name: spec for spec in document.workflows}
     main = specs[run] if run else next(iter(specs.values()))
-    tree = _Tree(specs)
+    tree = _Tree(specs, {a.name: a for a in document.actions})
     tree.create(
         main,
         execution_id="ex-1",
