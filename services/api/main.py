@@ -11,6 +11,7 @@ from aiohttp import web
 from levante.actions import ActionCatalogue
 from levante.api.actions import ActionsServicer
 from levante.api.cron_triggers import CronTriggersServicer
+from levante.api.definitions import Definitions
 from levante.api.environments import EnvironmentsServicer
 from levante.api.rest import MistralRestFace
 from levante.api.servicers import (
@@ -21,6 +22,7 @@ from levante.api.servicers import (
 )
 from levante.errors import UnavailableError
 from levante.internal.v1 import engine_pb2_grpc
+from levante.persistence.definitions import DefinitionRepository
 from levante.persistence.environments import EnvironmentRepository
 from levante.persistence.repository import Repository
 from levante.persistence.triggers import TriggerRepository
@@ -93,6 +95,10 @@ class ApiService:
             actions=self.actions,
             cron_triggers=self.cron_triggers,
             environments=self.environments,
+            definitions=Definitions(
+                DefinitionRepository(self._shared.database, Repository(self._shared.database)),
+                self.catalogue,
+            ),
         )
         self._runner = web.AppRunner(face.app(), access_log=None, shutdown_timeout=5.0)
         await self._runner.setup()

@@ -19,6 +19,7 @@ from levante import cron, errors, language, metrics
 from levante.api import convert, mistral
 from levante.api.actions import ActionsServicer
 from levante.api.cron_triggers import CronTriggersServicer
+from levante.api.definitions import WORKBOOK_COLUMNS, Definitions
 from levante.api.environments import EnvironmentsServicer
 from levante.api.servicers import (
     ActionExecutionsServicer,
@@ -29,7 +30,6 @@ from levante.api.servicers import (
 from levante.listing import format_filter, format_order
 from levante.v2 import (
     action_execution_pb2,
-    action_pb2,
     common_pb2,
     cron_trigger_pb2,
     environment_pb2,
@@ -211,8 +211,10 @@ class MistralRestFace:
         actions: ActionsServicer,
         cron_triggers: CronTriggersServicer,
         environments: EnvironmentsServicer,
+        definitions: Definitions,
     ) -> None:
         self.environments = environments
+        self.definitions = definitions
         self.actions = actions
         self.cron_triggers = cron_triggers
         self.workflows = workflows
@@ -257,8 +259,17 @@ class MistralRestFace:
             route("GET", f"/v2/cron_triggers/{{name}}{suffix}", self.get_cron_trigger)
             route("DELETE", f"/v2/cron_triggers/{{name}}{suffix}", self.delete_cron_trigger)
             route("GET", f"/v2/actions{suffix}", self.list_actions)
+            route("POST", f"/v2/actions{suffix}", self.create_actions)
+            route("PUT", f"/v2/actions{suffix}", self.update_actions)
             route("GET", f"/v2/actions/{{name}}{suffix}", self.get_action)
             route("GET", f"/v2/actions/{{name}}/{{namespace}}{suffix}", self.get_action)
+            route("DELETE", f"/v2/actions/{{name}}{suffix}", self.delete_action)
+            route("DELETE", f"/v2/actions/{{name}}/{{namespace}}{suffix}", self.delete_action)
+            route("POST", f"/v2/workbooks{suffix}", self.create_workbook)
+            route("PUT", f"/v2/workbooks{suffix}", self.update_workbook)
+            route("GET", f"/v2/workbooks{suffix}", self.list_workbooks)
+            route("GET", f"/v2/workbooks/{{name}}{suffix}", self.get_workbook)
+            route("DELETE", f"/v2/workbooks/{{name}}{suffix}", self.delete_workbook)
             route("GET", f"/v2/action_executions{suffix}", self.list_action_executions)
             route("POST", f"/v2/action_executions{suffix}", self.create_action_execution)
             route("GET", f"/v2/action_executions/{{id}}{suffix}", self.get_action_execution)
@@ -619,22 +630,82 @@ class MistralRestFace:
         params = mistral.ListParams(
             dict(request.query), columns=ACTION_COLUMNS, default_sort="name"
         )
-        # Built-in and plugin actions have no timestamps: they sort by name.
-        order = [o for o in params.order if o.field == "name"]
-        fields = _list_fields(params)
-        fields["order_by"] = format_order(order)
-        fields["filter"] = format_filter(
-            [f for f in params.filters if f.field in ("name", "description", "input", "tags")]
-        )
-        response = await self.actions.ListActions(action_pb2.ListActionsRequest(**fields), None)
-        items = [mistral.action(a) for a in response.actions]
+        # Built-in and plugin actions have no timestamps: the list sorts by name.
+        params.order = tuple(o for o in params.order if o.field == "name")
+        namespace = request.query.get("namespace")
+        items = await self.definitions.list_actions(params, namespace=namespace)
         return _list_response(request, "actions", items, params)
 
     async def get_action(self, request: web.Request) -> web.Response:
-        found = await self.actions.GetAction(
-            action_pb2.GetActionRequest(name=f"actions/{request.match_info['name']}"), None
+        found = await self.definitions.get_action(
+            request.match_info["name"], namespace=request.match_info.get("namespace", "")
         )
-        return _single(request, mistral.action(found), ACTION_COLUMNS)
+        return _single(request, found, ACTION_COLUMNS)
+
+    async def create_actions(self, request: web.Request) -> web.Response:
+        request[TEXT_BODY] = True
+        saved = await self.definitions.save_actions(
+            await request.text(),
+            namespace=request.query.get("namespace", ""),
+            scope=_scope_name(request),
+            update=False,
+        )
+        return _json({"actions": saved}, status=201)
+
+    async def update_actions(self, request: web.Request) -> web.Response:
+        request[TEXT_BODY] = True
+        saved = await self.definitions.save_actions(
+            await request.text(),
+            namespace=request.query.get("namespace", ""),
+            scope=_scope_name(request),
+            update=True,
+        )
+        return _json({"actions": saved})
+
+    async def delete_action(self, request: web.Request) -> web.Response:
+        await self.definitions.delete_action(
+            request.match_info["name"], namespace=request.match_info.get("namespace", "")
+        )
+        return web.Response(status=204)
+
+    # -- workbooks ----------------------------------------------------------
+
+    async def create_workbook(self, request: web.Request) -> web.Response:
+        request[TEXT_BODY] = True
+        saved = await self.definitions.save_workbook(
+            await request.text(),
+            namespace=request.query.get("namespace", ""),
+            scope=_scope_name(request),
+            update=False,
+        )
+        return _json(saved, status=201)
+
+    async def update_workbook(self, request: web.Request) -> web.Response:
+        request[TEXT_BODY] = True
+        saved = await self.definitions.save_workbook(
+            await request.text(),
+            namespace=request.query.get("namespace", ""),
+            scope=_scope_name(request),
+            update=True,
+        )
+        return _json(saved)
+
+    async def list_workbooks(self, request: web.Request) -> web.Response:
+        params = mistral.ListParams(dict(request.query), columns=WORKBOOK_COLUMNS)
+        items = await self.definitions.list_workbooks(params)
+        return _list_response(request, "workbooks", items, params)
+
+    async def get_workbook(self, request: web.Request) -> web.Response:
+        found = await self.definitions.get_workbook(
+            request.match_info["name"], namespace=request.query.get("namespace", "")
+        )
+        return _single(request, found, WORKBOOK_COLUMNS)
+
+    async def delete_workbook(self, request: web.Request) -> web.Response:
+        await self.definitions.delete_workbook(
+            request.match_info["name"], namespace=request.query.get("namespace", "")
+        )
+        return web.Response(status=204)
 
     async def create_action_execution(self, request: web.Request) -> web.Response:
         body = await _json_body(request)
@@ -725,6 +796,12 @@ def _json(body: Any, *, status: int = 200) -> web.Response:
 
 def _scope(request: web.Request) -> Any:
     return _scope_value(request.query.get("scope", "private") or "private")
+
+
+def _scope_name(request: web.Request) -> str:
+    scope = request.query.get("scope", "private") or "private"
+    _scope_value(scope)  # validates
+    return scope
 
 
 def _scope_value(scope: str) -> Any:

@@ -1,0 +1,288 @@
+"""Workbooks and ad-hoc action definitions (`/v2/workbooks`, `/v2/actions`)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import yaml
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from levante import language
+from levante.errors import AlreadyExistsError, NotFoundError
+from levante.persistence import models
+from levante.persistence.db import Database
+from levante.persistence.repository import ListQuery, Page, Repository, _record, is_uuid
+
+
+@dataclass(frozen=True, slots=True)
+class WorkbookRecord:
+    """A stored workbook."""
+
+    id: str
+    name: str
+    namespace: str
+    definition: str
+    tags: list[str]
+    scope: str
+    project_id: str
+    created_at: datetime
+    updated_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ActionDefinitionRecord:
+    """A stored ad-hoc action."""
+
+    id: str
+    name: str
+    namespace: str
+    definition: str
+    input: str
+    description: str
+    tags: list[str]
+    workbook_name: str | None
+    scope: str
+    project_id: str
+    created_at: datetime
+    updated_at: datetime | None
+
+
+class DefinitionRepository:
+    """Stores workbooks (with their workflows and actions) and ad-hoc actions."""
+
+    def __init__(self, database: Database, repository: Repository) -> None:
+        self.db = database
+        self._repository = repository
+
+    # -- workbooks ----------------------------------------------------------
+
+    def save_workbook(
+        self,
+        text: str,
+        *,
+        namespace: str,
+        scope: str,
+        project_id: str,
+        now: datetime,
+        update: bool,
+    ) -> WorkbookRecord:
+        """Creates (or with `update` replaces) a workbook with its workflows and actions."""
+        document = language.parse_workbook(text)
+        name = document.name or ""
+        with self.db.write() as session:
+            row = _find(session, models.WorkbookDefinition, name, namespace, project_id)
+            if update and row is None:
+                raise NotFoundError(f"Workbook not found [name={name}, namespace={namespace}]")
+            if not update and row is not None:
+                raise AlreadyExistsError(
+                    "Duplicate entry for WorkbookDefinition ['name', 'namespace', 'project_id']: "
+                    f"{name}, {namespace}, None"
+                )
+            if row is None:
+                row = models.WorkbookDefinition(
+                    id=str(uuid.uuid4()),
+                    name=name,
+                    namespace=namespace,
+                    created_at=now,
+                    project_id=project_id,
+                )
+                session.add(row)
+            else:
+                row.updated_at = now
+            row.definition, row.tags, row.scope = text, list(document.tags), scope
+            self._replace_members(session, document, text, namespace, scope, project_id, now)
+            session.flush()
+            return _record(WorkbookRecord, row)
+
+    def _replace_members(
+        self,
+        session: Session,
+        document: language.Document,
+        text: str,
+        namespace: str,
+        scope: str,
+        project_id: str,
+        now: datetime,
+    ) -> None:
+        name = document.name
+        for table in (models.WorkflowDefinition, models.ActionDefinition):
+            session.execute(
+                delete(table).where(
+                    table.workbook_name == name,
+                    table.namespace == namespace,
+                    table.project_id == project_id,
+                )
+            )
+        session.flush()
+        checksum = hashlib.md5(text.encode()).hexdigest()  # noqa: S324 - Mistral's checksum
+        for workflow in document.workflows:
+            if _find(session, models.WorkflowDefinition, workflow.name, namespace, project_id):
+                raise AlreadyExistsError(
+                    "Duplicate entry for WorkflowDefinition ['name', 'namespace', 'project_id']: "
+                    f"{workflow.name}, {namespace}, None"
+                )
+            session.add(
+                models.WorkflowDefinition(
+                    id=str(uuid.uuid4()),
+                    name=workflow.name,
+                    namespace=namespace,
+                    definition=text,
+                    checksum=checksum,
+                    input=language.render_input(workflow),
+                    interface=language.interface(workflow),
+                    tags=list(workflow.tags),
+                    workbook_name=name,
+                    scope=scope,
+                    project_id=project_id,
+                    created_at=now,
+                )
+            )
+        for action in document.actions:
+            session.add(
+                models.ActionDefinition(
+                    id=str(uuid.uuid4()),
+                    name=action.name,
+                    namespace=namespace,
+                    definition=text,
+                    input=_render_input(action),
+                    description=action.description,
+                    tags=list(action.tags),
+                    workbook_name=name,
+                    scope=scope,
+                    project_id=project_id,
+                    created_at=now,
+                )
+            )
+
+    def get_workbook(self, name: str, *, namespace: str, project_id: str) -> WorkbookRecord:
+        """A workbook by name; raises NotFoundError."""
+        with self.db.read() as session:
+            row = _find(session, models.WorkbookDefinition, name, namespace, project_id)
+            if row is None:
+                raise NotFoundError(f"Workbook not found [name={name}, namespace={namespace}]")
+            return _record(WorkbookRecord, row)
+
+    def list_workbooks(self, query: ListQuery) -> Page[WorkbookRecord]:
+        """A page of workbooks."""
+        return self._repository._list(models.WorkbookDefinition, WorkbookRecord, query)
+
+    def delete_workbook(self, name: str, *, namespace: str, project_id: str) -> None:
+        """Deletes a workbook with its workflows and actions; raises NotFoundError."""
+        with self.db.write() as session:
+            row = _find(session, models.WorkbookDefinition, name, namespace, project_id)
+            if row is None:
+                raise NotFoundError(f"Workbook not found [name={name}, namespace={namespace}]")
+            for table in (models.WorkflowDefinition, models.ActionDefinition):
+                session.execute(
+                    delete(table).where(
+                        table.workbook_name == name,
+                        table.namespace == namespace,
+                        table.project_id == project_id,
+                    )
+                )
+            session.delete(row)
+
+    # -- ad-hoc actions -----------------------------------------------------
+
+    def save_actions(
+        self,
+        text: str,
+        *,
+        namespace: str,
+        scope: str,
+        project_id: str,
+        now: datetime,
+        update: bool,
+    ) -> list[ActionDefinitionRecord]:
+        """Creates (or with `update` replaces) the ad-hoc actions a document defines."""
+        document = language.parse_actions(text)
+        raw = yaml.safe_load(text)
+        single = len(document.actions) == 1
+        saved = []
+        with self.db.write() as session:
+            for action in document.actions:
+                definition = (
+                    text
+                    if single
+                    else yaml.safe_dump(
+                        {"version": "2.0", action.name: raw[action.name]}, sort_keys=False
+                    )
+                )
+                row = _find(session, models.ActionDefinition, action.name, namespace, project_id)
+                if update and row is None:
+                    raise NotFoundError(
+                        f"Action not found [name={action.name}, namespace={namespace}]"
+                    )
+                if not update and row is not None:
+                    raise AlreadyExistsError(
+                        "Duplicate entry for Action ['name', 'namespace', 'project_id']: "
+                        f"{action.name}, {namespace}, None"
+                    )
+                if row is None:
+                    row = models.ActionDefinition(
+                        id=str(uuid.uuid4()),
+                        name=action.name,
+                        namespace=namespace,
+                        project_id=project_id,
+                        created_at=now,
+                        workbook_name=None,
+                    )
+                    session.add(row)
+                else:
+                    row.updated_at = now
+                row.definition, row.input = definition, _render_input(action)
+                row.description, row.tags, row.scope = action.description, list(action.tags), scope
+                saved.append(row)
+            session.flush()
+            return [_record(ActionDefinitionRecord, row) for row in saved]
+
+    def get_action(
+        self, identifier: str, *, namespace: str, project_id: str
+    ) -> ActionDefinitionRecord | None:
+        """An ad-hoc action by name or id, or None."""
+        with self.db.read() as session:
+            row = session.get(models.ActionDefinition, identifier) if is_uuid(identifier) else None
+            row = row or _find(session, models.ActionDefinition, identifier, namespace, project_id)
+            return _record(ActionDefinitionRecord, row) if row is not None else None
+
+    def all_actions(self, *, project_id: str) -> list[ActionDefinitionRecord]:
+        """Every ad-hoc action of the project (for the merged action list)."""
+        with self.db.read() as session:
+            rows = session.scalars(
+                select(models.ActionDefinition).where(
+                    (models.ActionDefinition.project_id == project_id)
+                    | (models.ActionDefinition.scope == "public")
+                )
+            ).all()
+            return [_record(ActionDefinitionRecord, row) for row in rows]
+
+    def delete_action(self, identifier: str, *, namespace: str, project_id: str) -> None:
+        """Deletes an ad-hoc action; raises NotFoundError (also for built-in actions)."""
+        with self.db.write() as session:
+            row = session.get(models.ActionDefinition, identifier) if is_uuid(identifier) else None
+            row = row or _find(session, models.ActionDefinition, identifier, namespace, project_id)
+            if row is None:
+                raise NotFoundError(
+                    f"Action definition not found [action_name={identifier}, namespace={namespace}]"
+                )
+            session.delete(row)
+
+
+def _find(session: Session, table: type, name: str, namespace: str, project_id: str):  # noqa: ANN202
+    return session.scalars(
+        select(table).where(
+            table.name == name, table.namespace == namespace, table.project_id == project_id
+        )
+    ).first()
+
+
+def _render_input(action: language.ActionSpec) -> str:
+    """An ad-hoc action's input as Mistral renders it: `text, mark="!"`."""
+    return ", ".join(
+        f"{p.name}={json.dumps(p.default)}" if p.has_default else p.name for p in action.input
+    )
