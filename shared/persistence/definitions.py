@@ -110,14 +110,7 @@ class DefinitionRepository:
         now: datetime,
     ) -> None:
         name = document.name
-        for table in (models.WorkflowDefinition, models.ActionDefinition):
-            session.execute(
-                delete(table).where(
-                    table.workbook_name == name,
-                    table.namespace == namespace,
-                    table.project_id == project_id,
-                )
-            )
+        _delete_members(session, name or "", namespace, project_id)
         session.flush()
         checksum = hashlib.md5(text.encode()).hexdigest()  # noqa: S324 - Mistral's checksum
         for workflow in document.workflows:
@@ -177,14 +170,7 @@ class DefinitionRepository:
             row = _find(session, models.WorkbookDefinition, name, namespace, project_id)
             if row is None:
                 raise NotFoundError(f"Workbook not found [name={name}, namespace={namespace}]")
-            for table in (models.WorkflowDefinition, models.ActionDefinition):
-                session.execute(
-                    delete(table).where(
-                        table.workbook_name == name,
-                        table.namespace == namespace,
-                        table.project_id == project_id,
-                    )
-                )
+            _delete_members(session, name, namespace, project_id)
             session.delete(row)
 
     # -- ad-hoc actions -----------------------------------------------------
@@ -271,6 +257,18 @@ class DefinitionRepository:
                     f"Action definition not found [action_name={identifier}, namespace={namespace}]"
                 )
             session.delete(row)
+
+
+def _delete_members(session: Session, workbook: str, namespace: str, project_id: str) -> None:
+    """Deletes the workflows and actions a workbook defined."""
+    for table in (models.WorkflowDefinition, models.ActionDefinition):
+        session.execute(
+            delete(table).where(
+                table.workbook_name == workbook,
+                table.namespace == namespace,
+                table.project_id == project_id,
+            )
+        )
 
 
 def _find(session: Session, table: type, name: str, namespace: str, project_id: str):  # noqa: ANN202
