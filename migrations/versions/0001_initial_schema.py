@@ -211,6 +211,7 @@ def upgrade() -> None:
         sa.Column("context", sa.JSON(), nullable=False),
         sa.Column("published_global", sa.JSON(), nullable=False),
         sa.Column("custom_context", sa.JSON(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("adhoc_actions", sa.JSON(), nullable=False),
         sa.Column("state", sa.String(length=20), nullable=False),
         sa.Column("state_info", sa.Text(), nullable=True),

@@ -90,6 +90,7 @@ class OperationsMixin(_Base):
                     f"paused or finished; it is {row.state}"
                 )
             row.params = {**row.params, "env": {**(row.params.get("env") or {}), **env}}
+            row.version = (row.version or 0) + 1  # cached states of it are stale now
             row.updated_at = self._clock()
             return row.state
 

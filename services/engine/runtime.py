@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from levante import metrics
 from levante.engine import actions as direct_actions
 from levante.engine import store, workflows
+from levante.engine.cache import StateCache
 from levante.engine.machine import step
 from levante.engine.operations import OperationsMixin
 from levante.engine.state import (
@@ -70,6 +71,7 @@ class EngineRuntime(OperationsMixin):
     ) -> None:
         self._db = database
         self._relay = relay
+        self._cache = StateCache()
         self._clock = clock
         self._new_id = new_id
 
@@ -129,7 +131,9 @@ class EngineRuntime(OperationsMixin):
                 )
             )
             session.flush()
-            applied = self._apply(session, execution_id, [StartExecution()], now)
+            fresh: list[tuple[str, int, ExecutionState]] = []
+            applied = self._apply(session, execution_id, [StartExecution()], now, fresh)
+        self._cache.put(fresh)
         return execution_id, applied.outgoing
 
     # -- events -------------------------------------------------------------
@@ -220,6 +224,7 @@ class EngineRuntime(OperationsMixin):
         for execution_id, event in pairs:
             by_execution[execution_id].append(event)
         outgoing: list[Outgoing] = []
+        fresh: list[tuple[str, int, ExecutionState]] = []
         with self._db.write() as session:
             store.lock_root(session, root_id)
             delete_from_outbox(session, self._relay.take_published())
@@ -232,11 +237,19 @@ class EngineRuntime(OperationsMixin):
                         if isinstance(event, ActionCompleted):
                             direct_actions.complete_direct(session, event, now)
                     continue
-                outgoing += self._apply(session, execution_id, machine_events, now).outgoing
+                outgoing += self._apply(session, execution_id, machine_events, now, fresh).outgoing
+        # Only now, after the commit: a failed transaction must not leave its
+        # states in the cache.
+        self._cache.put(fresh)
         return outgoing
 
     def _apply(
-        self, session: Session, execution_id: str, events: list[Event], now: datetime
+        self,
+        session: Session,
+        execution_id: str,
+        events: list[Event],
+        now: datetime,
+        fresh: list[tuple[str, int, ExecutionState]] | None = None,
     ) -> _Applied:
         """Applies events to an execution, and what they cause inside its tree.
 
@@ -249,7 +262,7 @@ class EngineRuntime(OperationsMixin):
         queue: deque[tuple[str, list[Event]]] = deque([(execution_id, list(events))])
         while queue:
             current_id, current_events = queue.popleft()
-            before = store.load(session, current_id)
+            before = store.load(session, current_id, cache=self._cache)
             if before is None:
                 log.warning("event for an unknown execution ignored", execution_id=current_id)
                 continue
@@ -260,7 +273,9 @@ class EngineRuntime(OperationsMixin):
                 state = outcome.state
                 commands.extend(outcome.commands)
             if state != before:
-                store.save(session, before, state)
+                version = store.save(session, before, state)
+                if fresh is not None:
+                    fresh.append((current_id, version, state))
             for command in commands:
                 if isinstance(command, RunAction):
                     outgoing.append(outgoing_for(command, now))

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from levante.engine.cache import StateCache
 from levante.engine.state import ActionRun, ExecutionState, TaskRun
 from levante.errors import DefinitionError, NotFoundError
 from levante.language import parse, parse_actions
@@ -62,11 +63,20 @@ def workflow_spec(definition: str, name: str) -> WorkflowSpec:
     raise NotFoundError(f"Workflow {name!r} is not in its stored definition")
 
 
-def load(session: Session, execution_id: str) -> ExecutionState | None:
-    """The execution with its tasks and their actions, or None if it does not exist."""
+def load(
+    session: Session, execution_id: str, *, cache: StateCache | None = None
+) -> ExecutionState | None:
+    """The execution with its tasks and their actions, or None if it does not exist.
+
+    With a cache, a state saved at the row's current version is reused.
+    """
     row = session.get(models.WorkflowExecution, execution_id)
     if row is None:
         return None
+    if cache is not None:
+        cached = cache.get(execution_id, row.version or 0)
+        if cached is not None:
+            return cached
     task_rows = session.scalars(
         select(models.TaskExecution)
         .where(models.TaskExecution.workflow_execution_id == execution_id)
@@ -186,11 +196,12 @@ def _parent_execution(session: Session, task_id: str | None) -> str | None:
     )
 
 
-def save(session: Session, before: ExecutionState, after: ExecutionState) -> None:
-    """Writes what changed between `before` and `after`."""
+def save(session: Session, before: ExecutionState, after: ExecutionState) -> int:
+    """Writes what changed between `before` and `after`; returns the row's new version."""
     row = session.get(models.WorkflowExecution, after.id)
     if row is None:
         raise NotFoundError(f"WorkflowExecution not found [id={after.id}]")
+    row.version = (row.version or 0) + 1
     project_id = row.project_id
     row.state, row.state_info, row.output = str(after.state), after.state_info, after.output
     row.context, row.updated_at, row.params = after.context, after.updated_at, after.params
@@ -215,6 +226,7 @@ def save(session: Session, before: ExecutionState, after: ExecutionState) -> Non
                     exists=action.id in old_actions,
                     project_id=project_id,
                 )
+    return row.version
 
 
 # runtime_context keys rebuilt from other task fields on save; the rest is policy state.

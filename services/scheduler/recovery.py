@@ -121,6 +121,9 @@ class Recovery:
                     continue
                 timer = {**timer, "redelivered_at": now.isoformat()}
                 row.runtime_context = {**row.runtime_context, "timer": timer}
+                execution = session.get(models.WorkflowExecution, row.workflow_execution_id)
+                if execution is not None:  # engines must reload it, not reuse a cached state
+                    execution.version = (execution.version or 0) + 1
 
     def _suspects(
         self, cutoff: datetime

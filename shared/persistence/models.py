@@ -79,6 +79,8 @@ class WorkflowExecution(Base):
     published_global: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Handed to every action in its context, never as input; not shown by the API.
     custom_context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Bumped by every change the engine saves (see levante.engine.cache).
+    version: Mapped[int] = mapped_column(Integer, default=0)
     # Definitions of the stored ad-hoc actions this execution uses, frozen at
     # start like `definition`: action name -> its definition text.
     adhoc_actions: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
