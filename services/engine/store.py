@@ -108,12 +108,13 @@ def load(
     for t in task_rows:
         for child in t.subworkflows or ():
             actions.setdefault(t.id, []).append(_child_run(child))
-    tasks = tuple(
-        TaskRun(
+    built: dict[str, TaskRun] = {}
+    for t in task_rows:
+        built[t.id] = TaskRun(
             id=t.id,
             name=t.name,
             state=State(t.state),
-            in_context=t.in_context,
+            in_context=_expand_context(t.in_context, row.context, built),
             created_at=t.created_at,
             type=t.type,
             state_info=t.state_info,
@@ -128,14 +129,9 @@ def load(
             updated_at=t.updated_at,
             items=tuple(t.items) if t.items is not None else None,
             capacity=(t.runtime_context.get("with_items") or {}).get("capacity"),
-            policy={
-                k: v
-                for k, v in t.runtime_context.items()
-                if k not in ("triggered_by", "with_items")
-            },
+            policy={k: v for k, v in t.runtime_context.items() if k not in _DERIVED_KEYS},
         )
-        for t in task_rows
-    )
+    tasks = tuple(built.values())
     return ExecutionState(
         id=row.id,
         root_id=row.root_execution_id or row.id,
@@ -233,6 +229,42 @@ def save(session: Session, before: ExecutionState, after: ExecutionState) -> int
 _DERIVED_KEYS = ("triggered_by", "with_items")
 
 
+# A task's inbound context is, by construction, what its triggering tasks
+# handed on (or the execution's initial context for a first task). Storing
+# that as a reference to them keeps a long chain of tasks that publish large
+# values linear in size instead of quadratic.
+_PARENTS = "__levante_parents__"
+
+
+def _compact_context(execution: ExecutionState, task: TaskRun) -> dict[str, Any]:
+    by_id = {t.id: t for t in execution.tasks}
+    parents = [by_id[t["task_id"]] for t in task.triggered_by if t["task_id"] in by_id]
+    if len(parents) != len(task.triggered_by):
+        return task.in_context
+    expected: dict[str, Any] = {} if parents else dict(execution.context)
+    for parent in parents:
+        expected.update(parent.out_context())
+    if task.in_context == expected:
+        return {_PARENTS: [p.id for p in parents]}
+    return task.in_context
+
+
+def _expand_context(
+    stored: dict[str, Any], initial: dict[str, Any], built: dict[str, TaskRun]
+) -> dict[str, Any]:
+    if not (isinstance(stored, dict) and set(stored) == {_PARENTS}):
+        return stored
+    parents = stored[_PARENTS]
+    if not parents:
+        return dict(initial)
+    context: dict[str, Any] = {}
+    for parent_id in parents:
+        parent = built.get(parent_id)
+        if parent is not None:
+            context.update(parent.out_context())
+    return context
+
+
 def _runtime_context(task: TaskRun) -> dict[str, Any]:
     """What Mistral shows as a task's runtime_context."""
     context: dict[str, Any] = dict(task.policy)
@@ -251,7 +283,7 @@ def _save_task(
         type=task.type,
         state=str(task.state),
         state_info=task.state_info,
-        in_context=task.in_context,
+        in_context=_compact_context(execution, task),
         published=task.published,
         result=task.result,
         runtime_context=_runtime_context(task),
