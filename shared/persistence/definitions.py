@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -142,7 +141,7 @@ class DefinitionRepository:
                     name=action.name,
                     namespace=namespace,
                     definition=text,
-                    input=_render_input(action),
+                    input=language.render_input(action),
                     description=action.description,
                     tags=list(action.tags),
                     workbook_name=name,
@@ -221,7 +220,7 @@ class DefinitionRepository:
                     session.add(row)
                 else:
                     row.updated_at = now
-                row.definition, row.input = definition, _render_input(action)
+                row.definition, row.input = definition, language.render_input(action)
                 row.description, row.tags, row.scope = action.description, list(action.tags), scope
                 saved.append(row)
             session.flush()
@@ -277,10 +276,3 @@ def _find(session: Session, table: type, name: str, namespace: str, project_id: 
             table.name == name, table.namespace == namespace, table.project_id == project_id
         )
     ).first()
-
-
-def _render_input(action: language.ActionSpec) -> str:
-    """An ad-hoc action's input as Mistral renders it: `text, mark="!"`."""
-    return ", ".join(
-        f"{p.name}={json.dumps(p.default)}" if p.has_default else p.name for p in action.input
-    )
