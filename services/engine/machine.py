@@ -613,15 +613,17 @@ class _Run(LifecycleMixin, PolicyMixin):
             tasks=_TaskViews(self._views, self.state.spec),
             current_task=_task_view(current, self.state.spec) if current else None,
             env=self.state.params.get("env") or {},
-            execution={
-                "id": self.state.id,
-                "name": self.state.workflow_name,
-                "input": self.state.input,
-                "params": self.state.params,
-                "created_at": self.state.created_at.strftime("%Y-%m-%d %H:%M:%S"),
-                "root_execution_id": self.state.root_id,
-                "spec": self.state.spec.as_dict(),
-            },
+            execution=_LazyView(
+                {
+                    "id": self.state.id,
+                    "name": self.state.workflow_name,
+                    "input": self.state.input,
+                    "params": self.state.params,
+                    "created_at": self.state.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                    "root_execution_id": self.state.root_id,
+                },
+                self.state.spec.as_dict,
+            ),
         )
 
     def _creation_time(self) -> datetime:
@@ -665,27 +667,50 @@ class _Run(LifecycleMixin, PolicyMixin):
             )
 
 
-def _task_view(task: TaskRun, workflow: WorkflowSpec) -> dict[str, Any]:
+def _task_view(task: TaskRun, workflow: WorkflowSpec) -> Mapping[str, Any]:
     spec = workflow.tasks.get(task.name)
-    return {
-        "id": task.id,
-        "name": task.name,
-        "state": str(task.state),
-        "state_info": task.state_info,
-        "result": task.result,
-        "published": task.published,
-        "spec": spec.as_dict() if spec is not None else {},
-    }
+    return _LazyView(
+        {
+            "id": task.id,
+            "name": task.name,
+            "state": str(task.state),
+            "state_info": task.state_info,
+            "result": task.result,
+            "published": task.published,
+        },
+        spec.as_dict if spec is not None else dict,
+    )
 
 
-class _TaskViews(Mapping[str, dict[str, Any]]):
+class _LazyView(Mapping[str, Any]):
+    """What task() / execution() see; `spec` (a deep copy) is made only if read."""
+
+    def __init__(self, values: dict[str, Any], spec: Callable[[], dict[str, Any]]) -> None:
+        self._values = values
+        self._spec = spec
+
+    def __getitem__(self, key: str) -> Any:
+        if key == "spec":
+            if "spec" not in self._values:
+                self._values["spec"] = self._spec()
+            return self._values["spec"]
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([*(k for k in self._values if k != "spec"), "spec"])
+
+    def __len__(self) -> int:
+        return len(self._values) + (0 if "spec" in self._values else 1)
+
+
+class _TaskViews(Mapping[str, Mapping[str, Any]]):
     """What `task(name)` sees: each task's latest run, turned into a view on access."""
 
     def __init__(self, runs: dict[str, TaskRun], workflow: WorkflowSpec) -> None:
         self._runs = runs
         self._workflow = workflow
 
-    def __getitem__(self, name: str) -> dict[str, Any]:
+    def __getitem__(self, name: str) -> Mapping[str, Any]:
         return _task_view(self._runs[name], self._workflow)
 
     def __iter__(self) -> Iterator[str]:
