@@ -56,7 +56,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import requests
@@ -571,6 +571,11 @@ def main() -> int:
     parser.add_argument("--url", help="measure this running server instead of starting Levante")
     parser.add_argument("--engine-pid", type=int, help="with --url: the engine's pid (RSS)")
     parser.add_argument("--compare-url", help="also measure this server and print ratios")
+    parser.add_argument(
+        "--compare-json",
+        help="instead of --compare-url: the first target of an earlier --json file",
+    )
+    parser.add_argument("--json", help="write every measured row to this file")
     parser.add_argument("--keep", action="store_true", help="keep executions")
     options = parser.parse_args()
     options.sizes = [int(s) for s in options.sizes.split(",") if s]
@@ -601,18 +606,30 @@ def main() -> int:
                 print_table(label, rows, rss_note="engine peak / RSS after MB")
                 results.append((label, rows, "engine peak / RSS after MB"))
     compared = None
-    if options.compare_url:
+    compared_label = options.compare_url
+    if options.compare_json:
+        target = json.loads(Path(options.compare_json).read_text())["targets"][0]
+        compared_label = target["label"]
+        compared = [Row(**row) for row in target["rows"]]
+    elif options.compare_url:
         compared = measure(
             Api(options.compare_url), options, label=options.compare_url, engine_pid=None
         )
+    if options.json:
+        targets = [
+            {"label": label, "rows": [asdict(r) for r in rows]} for label, rows, _ in results
+        ]
+        if compared is not None:
+            targets.append({"label": compared_label, "rows": [asdict(r) for r in compared]})
+        Path(options.json).write_text(json.dumps({"targets": targets}, indent=1))
 
     print("\n# Results")
     for label, rows, note in results:
         print_table(label, rows, rss_note=note)
     if compared is not None:
-        print_table(options.compare_url, compared, rss_note="RSS MB")
+        print_table(compared_label, compared, rss_note="RSS MB")
         for label, rows, _ in results:
-            print_ratios(label, rows, options.compare_url, compared)
+            print_ratios(label, rows, compared_label, compared)
     bad = [(label, r) for label, rows, _ in results for r in rows if r.problem]
     for label, r in bad:
         print(f"WARNING: {label}: {r.pattern} N={r.n}: {r.problem}")
