@@ -11,6 +11,7 @@ that can no longer be satisfied fails with Mistral's state_info
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,7 +44,29 @@ def targets(spec: TaskSpec) -> set[str]:
 
 def inbound(workflow: WorkflowSpec, name: str) -> list[str]:
     """Tasks with a transition to `name`, in definition order."""
-    return [task.name for task in workflow.tasks.values() if name in targets(task)]
+    return _inbound_map(workflow).get(name, [])
+
+
+#: Inbound maps of recently seen workflow specs, by identity: specs are
+#: immutable and shared by every event of an execution, and building the map
+#: walks every transition of the workflow.
+_INBOUND: OrderedDict[int, tuple[WorkflowSpec, dict[str, list[str]]]] = OrderedDict()
+_INBOUND_SIZE = 256
+
+
+def _inbound_map(workflow: WorkflowSpec) -> dict[str, list[str]]:
+    cached = _INBOUND.get(id(workflow))
+    if cached is not None and cached[0] is workflow:
+        _INBOUND.move_to_end(id(workflow))
+        return cached[1]
+    mapping: dict[str, list[str]] = {}
+    for task in workflow.tasks.values():
+        for target in sorted(targets(task)):
+            mapping.setdefault(target, []).append(task.name)
+    _INBOUND[id(workflow)] = (workflow, mapping)
+    while len(_INBOUND) > _INBOUND_SIZE:
+        _INBOUND.popitem(last=False)
+    return mapping
 
 
 def required(join: object, inbound_count: int) -> int:
@@ -58,23 +81,30 @@ def required(join: object, inbound_count: int) -> int:
 def decide(
     workflow: WorkflowSpec, spec: TaskSpec, run: TaskRun, tasks: Iterable[TaskRun]
 ) -> JoinDecision:
-    """Whether the waiting join `run` of `spec` runs now, keeps waiting, or fails."""
+    """Whether the waiting join `run` of `spec` runs now, keeps waiting, or fails.
+
+    One pass over the task runs, so deciding a join of N branches is O(N).
+    """
     runs = list(tasks)
     by_id = {t.id: t for t in runs}
     triggered = {by_id[t["task_id"]].name for t in run.triggered_by if t["task_id"] in by_id}
     since = _previous_join_end(runs, spec.name)
+    latest = _latest_by_name(runs, after=since)
+    reachable: set[str] | None = None
     satisfied, waiting, failed = 0, 0, []
     for name in inbound(workflow, spec.name):
         if name in triggered:
             satisfied += 1
             continue
-        latest = _latest(runs, name, after=since)
-        if latest is None:
-            if _reachable(workflow, runs, name, join=spec.name):
+        last = latest.get(name)
+        if last is None:
+            if reachable is None:
+                reachable = _reachable(workflow, runs, join=spec.name)
+            if name in reachable:
                 waiting += 1
             else:
                 failed.append(name)
-        elif latest.state not in COMPLETED or not latest.processed:
+        elif last.state not in COMPLETED or not last.processed:
             waiting += 1
         else:
             failed.append(name)
@@ -92,24 +122,31 @@ def _previous_join_end(runs: list[TaskRun], name: str) -> datetime | None:
     return max(done) if done else None
 
 
-def _latest(runs: list[TaskRun], name: str, *, after: datetime | None) -> TaskRun | None:
-    candidates = [t for t in runs if t.name == name and (after is None or t.created_at > after)]
-    return max(candidates, key=lambda t: t.created_at) if candidates else None
+def _latest_by_name(runs: list[TaskRun], *, after: datetime | None) -> dict[str, TaskRun]:
+    """The latest run of each task created after `after` (the first of equals)."""
+    latest: dict[str, TaskRun] = {}
+    for t in runs:
+        if after is not None and t.created_at <= after:
+            continue
+        current = latest.get(t.name)
+        if current is None or t.created_at > current.created_at:
+            latest[t.name] = t
+    return latest
 
 
-def _reachable(workflow: WorkflowSpec, runs: list[TaskRun], name: str, *, join: str) -> bool:
-    """Whether a task that is still active (other than the join) could lead to `name`."""
+def _reachable(workflow: WorkflowSpec, runs: list[TaskRun], *, join: str) -> set[str]:
+    """Tasks that a still active task (other than the join) could lead to."""
     frontier = [
         t.name for t in runs if (t.state not in COMPLETED or not t.processed) and t.name != join
     ]
     seen: set[str] = set()
+    found: set[str] = set()
     while frontier:
         current = frontier.pop()
         if current in seen:
             continue
         seen.add(current)
         following = targets(workflow.tasks[current]) if current in workflow.tasks else set()
-        if name in following:
-            return True
+        found |= following
         frontier.extend(following - seen)
-    return False
+    return found
