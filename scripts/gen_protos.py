@@ -6,6 +6,10 @@
 The proto package `levante.v2` becomes `levante.v2` (shared/v2/) and
 `levante.internal.v1` becomes `levante.internal.v1` (shared/internal/v1/).
 The generator version is pinned in pyproject.toml so output is reproducible.
+
+Beside the code, `levante/v2/descriptors.binpb` holds the public protos as a
+FileDescriptorSet *with* source info: the generated modules drop comments,
+and the OpenAPI description of the transcoded REST face shows them.
 """
 
 from __future__ import annotations
@@ -27,6 +31,9 @@ TARGET = ROOT / "shared"
 # Generated packages, relative to both the protoc output root's `levante/`
 # folder and shared/.
 PACKAGES = ("v2", "internal", "internal/v1")
+GENERATED = (".py", ".pyi", ".binpb")
+# The public API's descriptors with comments (see the module docstring).
+SOURCE_INFO = Path("v2") / "descriptors.binpb"
 
 
 def _generate(out: Path) -> None:
@@ -45,6 +52,16 @@ def _generate(out: Path) -> None:
     ]
     if protoc.main(args) != 0:
         raise SystemExit("protoc failed")
+    public = [source for source in sources if source.startswith(f"levante/{SOURCE_INFO.parent}/")]
+    described = [
+        "protoc",
+        *args[1:4],
+        f"--descriptor_set_out={out / 'levante' / SOURCE_INFO}",
+        "--include_source_info",
+        *public,
+    ]
+    if protoc.main(described) != 0:
+        raise SystemExit("protoc failed (descriptor set)")
     for package in PACKAGES:
         init = out / "levante" / package / "__init__.py"
         init.write_text('"""Generated from protos/; do not edit (scripts/gen_protos.py)."""\n')
@@ -56,7 +73,7 @@ def _files(root: Path) -> set[str]:
         folder = root / package
         if folder.is_dir():
             found.update(
-                str(p.relative_to(root)) for p in folder.iterdir() if p.suffix in (".py", ".pyi")
+                str(p.relative_to(root)) for p in folder.iterdir() if p.suffix in GENERATED
             )
     return found
 
@@ -83,11 +100,12 @@ def main() -> int:
             return 0
         for package in PACKAGES:
             target = TARGET / package
-            for old in target.glob("*.py*"):
-                old.unlink()
             target.mkdir(parents=True, exist_ok=True)
+            for old in target.iterdir():
+                if old.suffix in GENERATED:
+                    old.unlink()
             for new in (fresh / package).iterdir():
-                if new.suffix in (".py", ".pyi"):
+                if new.suffix in GENERATED:
                     shutil.copy2(new, target / new.name)
     return 0
 
