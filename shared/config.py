@@ -19,7 +19,9 @@ class Settings:
     Environment variables (see README): LEVANTE_DATA_DIR, LEVANTE_REST_PORT,
     LEVANTE_GRPC_PORT, LEVANTE_BIND_HOST, LEVANTE_NATS_URL,
     LEVANTE_DATABASE_URL, LEVANTE_ENGINE_ADDRESS, LEVANTE_LOG_LEVEL,
-    LEVANTE_LOG_FORMAT.
+    LEVANTE_LOG_FORMAT, LEVANTE_NATS_STREAM_REPLICAS (how many NATS servers
+    keep a copy of each JetStream stream: 1 for one server, 3 for a
+    production cluster of three or more).
     """
 
     data_dir: Path
@@ -31,6 +33,7 @@ class Settings:
     engine_address: str | None = None
     log_level: str = "info"
     log_format: str = "console"
+    nats_stream_replicas: int = 1
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -46,6 +49,7 @@ class Settings:
             engine_address=env.get("LEVANTE_ENGINE_ADDRESS") or None,
             log_level=env.get("LEVANTE_LOG_LEVEL", "info").lower(),
             log_format=env.get("LEVANTE_LOG_FORMAT", "console").lower(),
+            nats_stream_replicas=_stream_replicas(env),
         )
 
     @property
@@ -66,6 +70,16 @@ def parse_services(text: str) -> tuple[str, ...]:
     if unknown or not names:
         raise InputError(f"unknown service(s) {unknown}; choose from {', '.join(SERVICES)}")
     return names
+
+
+def _stream_replicas(env: Mapping[str, str]) -> int:
+    # JetStream accepts 1 to 5 replicas per stream; more is refused by the server.
+    raw = env.get("LEVANTE_NATS_STREAM_REPLICAS", "").strip()
+    if not raw:
+        return 1
+    if not raw.isdigit() or not 1 <= int(raw) <= 5:
+        raise InputError(f"LEVANTE_NATS_STREAM_REPLICAS must be 1 to 5, got {raw!r}")
+    return int(raw)
 
 
 def _port(env: Mapping[str, str], name: str, default: int) -> int:

@@ -109,7 +109,7 @@ async def serve(
             reason = str(error) or f"no answer in 20 s ({type(error).__name__})"
             raise UnavailableError(f"cannot connect to NATS at {nats_url}: {reason}") from error
         js = nc.jetstream()
-        await jetstream.ensure_streams(js)
+        await jetstream.ensure_streams(js, replicas=settings.nats_stream_replicas)
         server, port = rpc.create_server(bind=f"{settings.bind_host}:{settings.grpc_port}")
         shared = Shared(
             settings=settings,

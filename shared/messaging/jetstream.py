@@ -72,7 +72,11 @@ async def connect(url: str, *, name: str) -> Client:
 
 
 async def ensure_streams(js: JetStreamContext, *, replicas: int = 1) -> None:
-    """Creates Levante's streams, or updates them to this configuration."""
+    """Creates Levante's streams, or updates them to this configuration.
+
+    `replicas` is how many servers of a NATS cluster keep each stream
+    (LEVANTE_NATS_STREAM_REPLICAS): 3 survives the loss of one server.
+    """
     for config in (
         StreamConfig(
             name=WORK_STREAM,

@@ -47,3 +47,14 @@ def test_services() -> None:
     assert parse_services("api, engine") == ("api", "engine")
     with pytest.raises(InputError, match="unknown service"):
         parse_services("api,web")
+
+
+def test_stream_replicas_default_to_one_and_read_the_variable() -> None:
+    assert Settings.from_env({}).nats_stream_replicas == 1
+    assert Settings.from_env({"LEVANTE_NATS_STREAM_REPLICAS": "3"}).nats_stream_replicas == 3
+
+
+@pytest.mark.parametrize("value", ["three", "0", "6"])
+def test_bad_stream_replicas_name_the_variable(value: str) -> None:
+    with pytest.raises(InputError, match="LEVANTE_NATS_STREAM_REPLICAS must be 1 to 5"):
+        Settings.from_env({"LEVANTE_NATS_STREAM_REPLICAS": value})
