@@ -247,6 +247,30 @@ class CronTrigger(Base):
     updated_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
+class ResourceMember(Base):
+    """A workflow or workbook shared with another project (the mitaka sharing spec).
+
+    The owner's project (`project_id`) shares a resource, by id, with a
+    project (`member_id`); the member accepts or rejects it (`status`).
+    """
+
+    __tablename__ = "resource_members"
+    __table_args__ = (
+        UniqueConstraint("resource_id", "resource_type", "member_id"),
+        # What a project sees: the resources shared with it and accepted.
+        Index("ix_resource_members_member", "member_id", "resource_type", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    resource_id: Mapped[str] = mapped_column(ID)
+    resource_type: Mapped[str] = mapped_column(String(50))
+    project_id: Mapped[str] = mapped_column(NAME)
+    member_id: Mapped[str] = mapped_column(NAME)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
 class Timer(Base):
     """An event to deliver to the engine at `due_at` (wait-before/after, retry delay, timeout).
 
