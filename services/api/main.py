@@ -20,6 +20,7 @@ from levante.api.servicers import (
     TasksServicer,
     WorkflowsServicer,
 )
+from levante.api.transcoder import Transcoder, loopback_target
 from levante.errors import UnavailableError
 from levante.internal.v1 import engine_pb2_grpc
 from levante.persistence.definitions import DefinitionRepository
@@ -87,6 +88,7 @@ class ApiService:
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
+        settings = self._shared.settings
         face = MistralRestFace(
             workflows=self.workflows,
             executions=self.executions,
@@ -99,10 +101,11 @@ class ApiService:
                 DefinitionRepository(self._shared.database, Repository(self._shared.database)),
                 self.catalogue,
             ),
+            # Every google.api.http rule, over a loopback channel to this process's gRPC server.
+            transcoder=Transcoder(target=loopback_target(settings.bind_host, settings.grpc_port)),
         )
         self._runner = web.AppRunner(face.app(), access_log=None, shutdown_timeout=5.0)
         await self._runner.setup()
-        settings = self._shared.settings
         site = web.TCPSite(self._runner, settings.bind_host, settings.rest_port, reuse_address=True)
         try:
             await site.start()

@@ -27,6 +27,8 @@ from levante.api.servicers import (
     TasksServicer,
     WorkflowsServicer,
 )
+from levante.api.transcoder import PREFIX as TRANSCODED_PREFIX
+from levante.api.transcoder import Transcoder
 from levante.listing import format_filter, format_order
 from levante.v2 import (
     action_execution_pb2,
@@ -212,7 +214,10 @@ class MistralRestFace:
         cron_triggers: CronTriggersServicer,
         environments: EnvironmentsServicer,
         definitions: Definitions,
+        transcoder: Transcoder | None = None,
     ) -> None:
+        # The google.api.http rules, served under /levante/v2 beside this face.
+        self.transcoder = transcoder
         self.environments = environments
         self.definitions = definitions
         self.actions = actions
@@ -230,6 +235,9 @@ class MistralRestFace:
         route("GET", "/v2", self.v2_root)
         route("GET", "/metrics", self.metrics)
         route("GET", "/v2/", self.v2_root)
+        route("GET", "/v2/openapi.json", self.openapi)
+        if self.transcoder is not None:
+            app.add_subapp(TRANSCODED_PREFIX, self.transcoder.app())
         for suffix in ("", "/"):
             route("POST", f"/v2/workflows{suffix}", self.create_workflows)
             route("PUT", f"/v2/workflows{suffix}", self.update_workflows)
@@ -298,6 +306,13 @@ class MistralRestFace:
 
     async def v2_root(self, request: web.Request) -> web.Response:
         return web.json_response({"uri": f"{_base(request)}/v2"})
+
+    async def openapi(self, request: web.Request) -> web.Response:
+        """The OpenAPI document of this face."""
+        # Imported here: the document's table reads this module's column tables.
+        from levante.api.mistral_openapi import document
+
+        return web.json_response(document())
 
     # -- workflows ----------------------------------------------------------
 
