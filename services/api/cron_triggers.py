@@ -7,10 +7,9 @@ from typing import Any
 
 from google.protobuf import empty_pb2
 
-from levante.api import convert
+from levante.api import convert, identity
 from levante.api.servicers import list_query
 from levante.messaging.outbox import utcnow
-from levante.persistence.models import DEFAULT_PROJECT
 from levante.persistence.triggers import CronTriggerRecord, NewCronTrigger, TriggerRepository
 from levante.v2 import cron_trigger_pb2, cron_trigger_pb2_grpc
 
@@ -62,10 +61,10 @@ class CronTriggersServicer(cron_trigger_pb2_grpc.CronTriggersServiceServicer):
             remaining_executions=(
                 trigger.remaining_executions if trigger.HasField("remaining_executions") else None
             ),
-            scope=convert.scope_from_proto(trigger.scope),
+            scope=identity.authorize_scope(convert.scope_from_proto(trigger.scope)),
         )
         record = await asyncio.to_thread(
-            self._triggers.create, new, project_id=DEFAULT_PROJECT, now=utcnow()
+            self._triggers.create, new, project_id=identity.project_id(), now=utcnow()
         )
         return cron_trigger_to_proto(record)
 
@@ -73,7 +72,7 @@ class CronTriggersServicer(cron_trigger_pb2_grpc.CronTriggersServiceServicer):
         record = await asyncio.to_thread(
             self._triggers.get,
             request.name.removeprefix("cronTriggers/"),
-            project_id=DEFAULT_PROJECT,
+            project_id=identity.project_id(),
         )
         return cron_trigger_to_proto(record)
 
@@ -96,6 +95,6 @@ class CronTriggersServicer(cron_trigger_pb2_grpc.CronTriggersServiceServicer):
         await asyncio.to_thread(
             self._triggers.delete,
             request.name.removeprefix("cronTriggers/"),
-            project_id=DEFAULT_PROJECT,
+            project_id=identity.project_id(),
         )
         return empty_pb2.Empty()

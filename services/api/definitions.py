@@ -11,6 +11,7 @@ from typing import Any
 
 from levante import errors
 from levante.actions import ActionCatalogue
+from levante.api import identity
 from levante.api.actions import action_to_proto
 from levante.api.mistral import ListParams, action
 from levante.messaging.outbox import utcnow
@@ -19,7 +20,6 @@ from levante.persistence.definitions import (
     DefinitionRepository,
     WorkbookRecord,
 )
-from levante.persistence.models import DEFAULT_PROJECT
 from levante.persistence.repository import ListQuery
 
 WORKBOOK_COLUMNS = (
@@ -92,8 +92,8 @@ class Definitions:
             self._repository.save_workbook,
             text,
             namespace=namespace,
-            scope=scope,
-            project_id=DEFAULT_PROJECT,
+            scope=identity.authorize_scope(scope),
+            project_id=identity.project_id(),
             now=utcnow(),
             update=update,
         )
@@ -101,7 +101,10 @@ class Definitions:
 
     async def get_workbook(self, name: str, *, namespace: str) -> dict[str, Any]:
         record = await asyncio.to_thread(
-            self._repository.get_workbook, name, namespace=namespace, project_id=DEFAULT_PROJECT
+            self._repository.get_workbook,
+            name,
+            namespace=namespace,
+            project_id=identity.project_id(),
         )
         return workbook_json(record)
 
@@ -109,7 +112,9 @@ class Definitions:
         query = ListQuery(
             filters=params.filters, order=params.order, limit=params.limit, marker=params.marker
         )
-        page = await asyncio.to_thread(self._repository.list_workbooks, query)
+        page = await asyncio.to_thread(
+            self._repository.list_workbooks, query, project_id=identity.project_id()
+        )
         return [workbook_json(r) for r in page.items]
 
     async def delete_workbook(self, name: str, *, namespace: str) -> None:
@@ -117,7 +122,7 @@ class Definitions:
             self._repository.delete_workbook,
             name,
             namespace=namespace,
-            project_id=DEFAULT_PROJECT,
+            project_id=identity.project_id(),
         )
 
     async def save_actions(
@@ -127,8 +132,8 @@ class Definitions:
             self._repository.save_actions,
             text,
             namespace=namespace,
-            scope=scope,
-            project_id=DEFAULT_PROJECT,
+            scope=identity.authorize_scope(scope),
+            project_id=identity.project_id(),
             now=utcnow(),
             update=update,
         )
@@ -136,7 +141,7 @@ class Definitions:
 
     async def get_action(self, name: str, *, namespace: str) -> dict[str, Any]:
         record = await asyncio.to_thread(
-            self._repository.get_action, name, namespace=namespace, project_id=DEFAULT_PROJECT
+            self._repository.get_action, name, namespace=namespace, project_id=identity.project_id()
         )
         if record is not None:
             return adhoc_json(record)
@@ -147,7 +152,9 @@ class Definitions:
 
     async def list_actions(self, params: ListParams, *, namespace: str | None) -> list[dict]:
         """Built-in, plugin and ad-hoc actions together, sorted by name, one page."""
-        stored = await asyncio.to_thread(self._repository.all_actions, project_id=DEFAULT_PROJECT)
+        stored = await asyncio.to_thread(
+            self._repository.all_actions, project_id=identity.project_id()
+        )
         items = [adhoc_json(r) for r in stored if namespace is None or r.namespace == namespace]
         items += [action(action_to_proto(e)) for e in self._catalogue]
         for item in params.filters:
@@ -165,7 +172,7 @@ class Definitions:
             self._repository.delete_action,
             name,
             namespace=namespace,
-            project_id=DEFAULT_PROJECT,
+            project_id=identity.project_id(),
         )
 
 

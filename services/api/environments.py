@@ -7,12 +7,11 @@ from typing import Any
 
 from google.protobuf import empty_pb2
 
-from levante.api import convert
+from levante.api import convert, identity
 from levante.api.servicers import list_query
 from levante.errors import InputError
 from levante.messaging.outbox import utcnow
 from levante.persistence.environments import EnvironmentRecord, EnvironmentRepository
-from levante.persistence.models import DEFAULT_PROJECT
 from levante.v2 import environment_pb2, environment_pb2_grpc
 
 
@@ -44,8 +43,8 @@ class EnvironmentsServicer(environment_pb2_grpc.EnvironmentsServiceServicer):
             name=env.environment_name,
             description=env.description,
             variables=convert.plain(env.variables),
-            scope=convert.scope_from_proto(env.scope),
-            project_id=DEFAULT_PROJECT,
+            scope=identity.authorize_scope(convert.scope_from_proto(env.scope)),
+            project_id=identity.project_id(),
             now=utcnow(),
         )
         return environment_to_proto(record)
@@ -54,7 +53,7 @@ class EnvironmentsServicer(environment_pb2_grpc.EnvironmentsServiceServicer):
         record = await asyncio.to_thread(
             self._environments.get,
             request.name.removeprefix("environments/"),
-            project_id=DEFAULT_PROJECT,
+            project_id=identity.project_id(),
         )
         return environment_to_proto(record)
 
@@ -83,11 +82,15 @@ class EnvironmentsServicer(environment_pb2_grpc.EnvironmentsServiceServicer):
         record = await asyncio.to_thread(
             self._environments.update,
             name,
-            project_id=DEFAULT_PROJECT,
+            project_id=identity.project_id(),
             now=utcnow(),
             variables=convert.plain(env.variables) if "variables" in paths else None,
             description=env.description if "description" in paths else None,
-            scope=convert.scope_from_proto(env.scope) if "scope" in paths else None,
+            scope=(
+                identity.authorize_scope(convert.scope_from_proto(env.scope))
+                if "scope" in paths
+                else None
+            ),
         )
         return environment_to_proto(record)
 
@@ -95,6 +98,6 @@ class EnvironmentsServicer(environment_pb2_grpc.EnvironmentsServiceServicer):
         await asyncio.to_thread(
             self._environments.delete,
             request.name.removeprefix("environments/"),
-            project_id=DEFAULT_PROJECT,
+            project_id=identity.project_id(),
         )
         return empty_pb2.Empty()

@@ -14,12 +14,11 @@ import yaml
 from google.protobuf import empty_pb2
 
 from levante import language
-from levante.api import convert
+from levante.api import convert, identity
 from levante.errors import InputError
 from levante.internal.v1 import engine_pb2, engine_pb2_grpc
 from levante.listing import Filter, Order, parse_filter, parse_order
 from levante.messaging.outbox import utcnow
-from levante.persistence.models import DEFAULT_PROJECT
 from levante.persistence.repository import ListQuery, NewWorkflow, Repository
 from levante.rpc import error_from_rpc
 from levante.v2 import (
@@ -76,8 +75,8 @@ class WorkflowsServicer(workflow_pb2_grpc.WorkflowsServiceServicer):
             self._repo.create_workflows,
             new,
             namespace=request.namespace,
-            scope=convert.scope_from_proto(request.scope),
-            project_id=DEFAULT_PROJECT,
+            scope=identity.authorize_scope(convert.scope_from_proto(request.scope)),
+            project_id=identity.project_id(),
             now=self._clock(),
         )
         return workflow_pb2.CreateWorkflowsResponse(
@@ -92,8 +91,8 @@ class WorkflowsServicer(workflow_pb2_grpc.WorkflowsServiceServicer):
             self._repo.update_workflows,
             new,
             namespace=request.namespace,
-            scope=convert.scope_from_proto(request.scope),
-            project_id=DEFAULT_PROJECT,
+            scope=identity.authorize_scope(convert.scope_from_proto(request.scope)),
+            project_id=identity.project_id(),
             now=self._clock(),
         )
         return workflow_pb2.UpdateWorkflowsResponse(
@@ -105,7 +104,7 @@ class WorkflowsServicer(workflow_pb2_grpc.WorkflowsServiceServicer):
             self._repo.get_workflow,
             _id_of(request.name, "workflows"),
             namespace=request.namespace,
-            project_id=DEFAULT_PROJECT,
+            project_id=identity.project_id(),
         )
         return convert.workflow_to_proto(record)
 
@@ -116,7 +115,9 @@ class WorkflowsServicer(workflow_pb2_grpc.WorkflowsServiceServicer):
             page_size=request.page_size,
             page_token=request.page_token,
         )
-        page = await asyncio.to_thread(self._repo.list_workflows, query)
+        page = await asyncio.to_thread(
+            self._repo.list_workflows, query, project_id=identity.project_id()
+        )
         return workflow_pb2.ListWorkflowsResponse(
             workflows=[convert.workflow_to_proto(r) for r in page.items],
             next_page_token=page.next_marker or "",
@@ -127,7 +128,7 @@ class WorkflowsServicer(workflow_pb2_grpc.WorkflowsServiceServicer):
             self._repo.delete_workflow,
             _id_of(request.name, "workflows"),
             namespace=request.namespace,
-            project_id=DEFAULT_PROJECT,
+            project_id=identity.project_id(),
         )
         return empty_pb2.Empty()
 
@@ -175,7 +176,7 @@ class ExecutionsServicer(execution_pb2_grpc.ExecutionsServiceServicer):
             input_json=json.dumps(convert.plain(execution.input)),
             params_json=json.dumps(convert.plain(execution.params)),
             description=execution.description,
-            project_id=DEFAULT_PROJECT,
+            project_id=identity.project_id(),
             custom_context_json=json.dumps(convert.plain(execution.custom_context)),
         )
         try:
@@ -325,7 +326,7 @@ class ActionExecutionsServicer(action_execution_pb2_grpc.ActionExecutionsService
             input_json=json.dumps(convert.plain(action.input)),
             target=request.target,
             description=action.description,
-            project_id=DEFAULT_PROJECT,
+            project_id=identity.project_id(),
             namespace=action.workflow_namespace,
             params_json=json.dumps(params),
             custom_context_json=json.dumps(convert.plain(action.custom_context)),

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from levante import language
 from levante.errors import AlreadyExistsError, NotFoundError
-from levante.persistence import models
+from levante.persistence import members, models
 from levante.persistence.db import Database
 from levante.persistence.repository import ListQuery, Page, Repository, _record, is_uuid
 
@@ -152,16 +152,27 @@ class DefinitionRepository:
             )
 
     def get_workbook(self, name: str, *, namespace: str, project_id: str) -> WorkbookRecord:
-        """A workbook by name; raises NotFoundError."""
+        """A workbook by name, or by id if visible to the project; raises NotFoundError."""
         with self.db.read() as session:
-            row = _find(session, models.WorkbookDefinition, name, namespace, project_id)
+            row = session.get(models.WorkbookDefinition, name) if is_uuid(name) else None
+            if row is not None and not members.is_visible(session, row, "workbook", project_id):
+                row = None
+            row = row or _find(session, models.WorkbookDefinition, name, namespace, project_id)
             if row is None:
                 raise NotFoundError(f"Workbook not found [name={name}, namespace={namespace}]")
             return _record(WorkbookRecord, row)
 
-    def list_workbooks(self, query: ListQuery) -> Page[WorkbookRecord]:
-        """A page of workbooks."""
-        return self._repository._list(models.WorkbookDefinition, WorkbookRecord, query)
+    def list_workbooks(
+        self, query: ListQuery, *, project_id: str | None = None
+    ) -> Page[WorkbookRecord]:
+        """A page of workbooks; with `project_id`, those the project may see.
+
+        A project sees its own workbooks, public ones, and the workbooks
+        shared with it that it accepted.
+        """
+        table = models.WorkbookDefinition
+        where = () if project_id is None else (members.visible(table, "workbook", project_id),)
+        return self._repository._list(table, WorkbookRecord, query, where=where)
 
     def delete_workbook(self, name: str, *, namespace: str, project_id: str) -> None:
         """Deletes a workbook with its workflows and actions; raises NotFoundError."""
@@ -170,6 +181,7 @@ class DefinitionRepository:
             if row is None:
                 raise NotFoundError(f"Workbook not found [name={name}, namespace={namespace}]")
             _delete_members(session, name, namespace, project_id)
+            members.forget(session, "workbook", [row.id])
             session.delete(row)
 
     # -- ad-hoc actions -----------------------------------------------------
@@ -259,7 +271,19 @@ class DefinitionRepository:
 
 
 def _delete_members(session: Session, workbook: str, namespace: str, project_id: str) -> None:
-    """Deletes the workflows and actions a workbook defined."""
+    """Deletes the workflows and actions a workbook defined (and whom they were shared with)."""
+    workflows = models.WorkflowDefinition
+    members.forget(
+        session,
+        "workflow",
+        session.scalars(
+            select(workflows.id).where(
+                workflows.workbook_name == workbook,
+                workflows.namespace == namespace,
+                workflows.project_id == project_id,
+            )
+        ).all(),
+    )
     for table in (models.WorkflowDefinition, models.ActionDefinition):
         session.execute(
             delete(table).where(

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from levante.errors import AlreadyExistsError, ForbiddenError, InputError, NotFoundError
 from levante.listing import Filter, Order
-from levante.persistence import models
+from levante.persistence import members, models
 from levante.persistence.db import Database
 
 UUID_PATTERN = re.compile(
@@ -236,20 +236,43 @@ class Repository:
     def get_workflow(
         self, identifier: str, *, namespace: str = "", project_id: str
     ) -> WorkflowRecord:
-        """A workflow by id, or by name in `namespace`; raises NotFoundError."""
+        """A workflow by id (if visible to the project), or by name in `namespace`.
+
+        Raises NotFoundError.
+        """
         with self.db.read() as session:
             row = self._resolve_workflow(session, identifier, namespace, project_id)
             return _record(WorkflowRecord, row)
 
     def delete_workflow(self, identifier: str, *, namespace: str = "", project_id: str) -> None:
-        """Deletes a workflow by id or name; raises NotFoundError."""
+        """Deletes a workflow by id or name, with its memberships.
+
+        Raises NotFoundError, ForbiddenError (another project's workflow), or
+        FailedPreconditionError while cron triggers of projects it is shared
+        with use it.
+        """
         with self.db.write() as session:
             row = self._resolve_workflow(session, identifier, namespace, project_id)
+            if row.project_id != project_id:
+                raise ForbiddenError(
+                    f"Can not delete workflow of other users. [workflow_identifier={identifier}]"
+                )
+            members.check_unused_by_members(session, row.id)
+            members.forget(session, "workflow", [row.id])
             session.delete(row)
 
-    def list_workflows(self, query: ListQuery) -> Page[WorkflowRecord]:
-        """A page of workflows."""
-        return self._list(models.WorkflowDefinition, WorkflowRecord, query)
+    def list_workflows(
+        self, query: ListQuery, *, project_id: str | None = None
+    ) -> Page[WorkflowRecord]:
+        """A page of workflows; with `project_id`, those the project may see.
+
+        A project sees its own workflows, public ones, and the workflows
+        shared with it that it accepted.
+        """
+        where = ()
+        if project_id is not None:
+            where = (members.visible(models.WorkflowDefinition, "workflow", project_id),)
+        return self._list(models.WorkflowDefinition, WorkflowRecord, query, where=where)
 
     # -- executions, tasks, action executions -------------------------------
 
@@ -362,6 +385,8 @@ class Repository:
         row = None
         if is_uuid(identifier):
             row = session.get(models.WorkflowDefinition, identifier)
+            if row is not None and not members.is_visible(session, row, "workflow", project_id):
+                row = None
         if row is None:
             row = self._find_workflow(session, identifier, namespace, project_id)
         if row is None:
@@ -377,7 +402,9 @@ class Repository:
                 raise NotFoundError(f"{label} not found [id={key}]")
             return _record(record, row)
 
-    def _list(self, model: Any, record: type[R], query: ListQuery) -> Page[R]:
+    def _list(
+        self, model: Any, record: type[R], query: ListQuery, *, where: tuple[Any, ...] = ()
+    ) -> Page[R]:
         columns = model.__table__.c
         for item in (*query.filters, *query.order):
             if item.field not in columns:
@@ -386,7 +413,7 @@ class Repository:
         if not any(o.field == "id" for o in order):
             order.append(Order("id"))
         limit = max(1, min(query.limit, MAX_LIMIT))
-        statement = select(model).where(*(_condition(columns, f) for f in query.filters))
+        statement = select(model).where(*where, *(_condition(columns, f) for f in query.filters))
         with self.db.read() as session:
             if query.marker:
                 marker_row = session.get(model, query.marker)
