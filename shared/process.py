@@ -24,6 +24,9 @@ class Shared:
     jetstream: JetStreamContext
     grpc_server: grpc.aio.Server
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    #: The services this process runs (`--services`), and its executor target.
+    services: tuple[str, ...] = ()
+    executor_target: str | None = None
 
 
 class Service(Protocol):

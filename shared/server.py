@@ -118,6 +118,8 @@ async def serve(
             jetstream=js,
             grpc_server=server,
             stopping=stopping,
+            services=names,
+            executor_target=executor_target,
         )
         services = build_services(shared, names, executor_target=executor_target)
         grpc_names = [name for s in services for name in s.grpc_services]

@@ -13,18 +13,24 @@ from levante.api.actions import ActionsServicer
 from levante.api.cron_triggers import CronTriggersServicer
 from levante.api.definitions import Definitions
 from levante.api.environments import EnvironmentsServicer
+from levante.api.members import MembersServicer
+from levante.api.namespaces import NamespacesServicer
+from levante.api.reports import Reports
 from levante.api.rest import MistralRestFace
+from levante.api.rest_extras import MistralRestExtras
 from levante.api.servicers import (
     ActionExecutionsServicer,
     ExecutionsServicer,
     TasksServicer,
     WorkflowsServicer,
 )
+from levante.api.system import LocalServices, ServicesServicer
 from levante.api.transcoder import Transcoder, loopback_target
 from levante.errors import UnavailableError
 from levante.internal.v1 import engine_pb2_grpc
 from levante.persistence.definitions import DefinitionRepository
 from levante.persistence.environments import EnvironmentRepository
+from levante.persistence.members import MemberRepository
 from levante.persistence.repository import Repository
 from levante.persistence.triggers import TriggerRepository
 from levante.process import Shared
@@ -39,6 +45,12 @@ from levante.v2 import (
     environment_pb2_grpc,
     execution_pb2,
     execution_pb2_grpc,
+    member_pb2,
+    member_pb2_grpc,
+    namespace_pb2,
+    namespace_pb2_grpc,
+    service_pb2,
+    service_pb2_grpc,
     task_pb2,
     task_pb2_grpc,
     workflow_pb2,
@@ -59,6 +71,9 @@ class ApiService:
         action_pb2.DESCRIPTOR.services_by_name["ActionsService"].full_name,
         cron_trigger_pb2.DESCRIPTOR.services_by_name["CronTriggersService"].full_name,
         environment_pb2.DESCRIPTOR.services_by_name["EnvironmentsService"].full_name,
+        member_pb2.DESCRIPTOR.services_by_name["MembersService"].full_name,
+        namespace_pb2.DESCRIPTOR.services_by_name["NamespacesService"].full_name,
+        service_pb2.DESCRIPTOR.services_by_name["ServicesService"].full_name,
     )
 
     def __init__(self, shared: Shared) -> None:
@@ -85,6 +100,14 @@ class ApiService:
         action_pb2_grpc.add_ActionsServiceServicer_to_server(self.actions, server)
         cron_trigger_pb2_grpc.add_CronTriggersServiceServicer_to_server(self.cron_triggers, server)
         environment_pb2_grpc.add_EnvironmentsServiceServicer_to_server(self.environments, server)
+        self.members = MembersServicer(MemberRepository(shared.database))
+        self.namespaces = NamespacesServicer(shared.database)
+        self.services = ServicesServicer(
+            LocalServices(shared.services, executor_target=shared.executor_target)
+        )
+        member_pb2_grpc.add_MembersServiceServicer_to_server(self.members, server)
+        namespace_pb2_grpc.add_NamespacesServiceServicer_to_server(self.namespaces, server)
+        service_pb2_grpc.add_ServicesServiceServicer_to_server(self.services, server)
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
@@ -103,6 +126,14 @@ class ApiService:
             ),
             # Every google.api.http rule, over a loopback channel to this process's gRPC server.
             transcoder=Transcoder(target=loopback_target(settings.bind_host, settings.grpc_port)),
+            extra_routes=[
+                MistralRestExtras(
+                    members=self.members,
+                    namespaces=self.namespaces,
+                    services=self.services,
+                    reports=Reports(self._shared.database),
+                ).add_routes
+            ],
         )
         self._runner = web.AppRunner(face.app(), access_log=None, shutdown_timeout=5.0)
         await self._runner.setup()

@@ -9,7 +9,7 @@ errors become Mistral's error bodies here, in one middleware.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import structlog
@@ -215,6 +215,7 @@ class MistralRestFace:
         environments: EnvironmentsServicer,
         definitions: Definitions,
         transcoder: Transcoder | None = None,
+        extra_routes: Sequence[Callable[[web.Application], None]] = (),
     ) -> None:
         # The google.api.http rules, served under /levante/v2 beside this face.
         self.transcoder = transcoder
@@ -226,6 +227,8 @@ class MistralRestFace:
         self.executions = executions
         self.tasks = tasks
         self.action_executions = action_executions
+        # More of Mistral's paths, registered by their own modules (rest_extras).
+        self.extra_routes = extra_routes
 
     def app(self) -> web.Application:
         """The aiohttp application serving the face."""
@@ -282,6 +285,8 @@ class MistralRestFace:
             route("POST", f"/v2/action_executions{suffix}", self.create_action_execution)
             route("GET", f"/v2/action_executions/{{id}}{suffix}", self.get_action_execution)
             route("PUT", f"/v2/action_executions/{{id}}{suffix}", self.update_action_execution)
+        for add_routes in self.extra_routes:
+            add_routes(app)
         return app
 
     # -- root ---------------------------------------------------------------

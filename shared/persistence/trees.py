@@ -1,0 +1,100 @@
+"""An execution's whole tree in three queries: executions, tasks and action executions.
+
+Reports and sub-execution listings walk the tree in memory instead of
+querying once per task (Mistral's report issues a query per task).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import load_only
+
+from levante.errors import NotFoundError
+from levante.persistence import models
+from levante.persistence.db import Database
+from levante.persistence.repository import (
+    ActionExecutionRecord,
+    ExecutionRecord,
+    TaskRecord,
+    _record,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionTree:
+    """Every execution, task and action execution under one root execution."""
+
+    executions: tuple[ExecutionRecord, ...]
+    tasks: tuple[TaskRecord, ...]
+    actions: tuple[ActionExecutionRecord, ...]
+
+    def execution(self, execution_id: str) -> ExecutionRecord:
+        """One execution of the tree; raises NotFoundError."""
+        for record in self.executions:
+            if record.id == execution_id:
+                return record
+        raise NotFoundError(f"WorkflowExecution not found [id={execution_id}]")
+
+    def tasks_of(self, execution_id: str) -> list[TaskRecord]:
+        """An execution's tasks, oldest first."""
+        return [t for t in self.tasks if t.workflow_execution_id == execution_id]
+
+    def actions_of(self, task_id: str) -> list[ActionExecutionRecord]:
+        """A task's action executions, oldest first."""
+        return [a for a in self.actions if a.task_execution_id == task_id]
+
+    def children_of(self, task_id: str) -> list[ExecutionRecord]:
+        """The sub-workflow executions a task started, oldest first."""
+        return [e for e in self.executions if e.task_execution_id == task_id]
+
+
+def load_tree(database: Database, *, execution_id: str = "", task_id: str = "") -> ExecutionTree:
+    """The tree holding an execution (or a task); raises NotFoundError."""
+    with database.read() as session:
+        if task_id:
+            task = session.get(models.TaskExecution, task_id)
+            if task is None:
+                raise NotFoundError(f"TaskExecution not found [id={task_id}]")
+            root_id = task.root_execution_id
+        else:
+            row = session.get(models.WorkflowExecution, execution_id)
+            if row is None:
+                raise NotFoundError(f"WorkflowExecution not found [id={execution_id}]")
+            root_id = row.root_execution_id or row.id
+        executions, tasks, actions = (
+            models.WorkflowExecution,
+            models.TaskExecution,
+            models.ActionExecution,
+        )
+        found_executions = session.scalars(
+            select(executions)
+            .options(_only(executions, ExecutionRecord))
+            .where(or_(executions.id == root_id, executions.root_execution_id == root_id))
+            .order_by(executions.created_at, executions.id)
+        ).all()
+        found_tasks = session.scalars(
+            select(tasks)
+            .options(_only(tasks, TaskRecord))
+            .where(tasks.root_execution_id == root_id)
+            .order_by(tasks.created_at, tasks.id)
+        ).all()
+        found_actions = session.scalars(
+            select(actions)
+            .options(_only(actions, ActionExecutionRecord))
+            .where(actions.root_execution_id == root_id)
+            .order_by(actions.created_at, actions.item_index, actions.id)
+        ).all()
+        return ExecutionTree(
+            executions=tuple(_record(ExecutionRecord, r) for r in found_executions),
+            tasks=tuple(_record(TaskRecord, r) for r in found_tasks),
+            actions=tuple(_record(ActionExecutionRecord, r) for r in found_actions),
+        )
+
+
+def _only(model: Any, record: type) -> Any:
+    """Loads just the columns a record shows (not definitions, contexts, items)."""
+    return load_only(*(getattr(model, f.name) for f in dataclasses.fields(record)))
