@@ -88,6 +88,8 @@ class _Run(LifecycleMixin, PolicyMixin):
         self._created = 0
         self._initial_state = state.state
         self._views: dict[str, TaskRun] | None = None
+        #: Task ids in creation order, kept while tasks are only appended.
+        self._order: list[str] | None = None
 
     # -- events -------------------------------------------------------------
 
@@ -633,10 +635,25 @@ class _Run(LifecycleMixin, PolicyMixin):
         return self.now + timedelta(microseconds=self._created - 1)
 
     def _ordered(self) -> list[TaskRun]:
-        return sorted(self.tasks.values(), key=lambda t: t.created_at)
+        """The task runs in creation order (ties in the order they were added)."""
+        if self._order is None:
+            ordered = sorted(self.tasks.values(), key=lambda t: t.created_at)
+            self._order = [t.id for t in ordered]
+            return ordered
+        tasks = self.tasks
+        return [tasks[task_id] for task_id in self._order]
 
     def _put(self, task: TaskRun) -> TaskRun:
+        previous = self.tasks.get(task.id)
         self.tasks[task.id] = task
+        order = self._order
+        if order is not None and (previous is None or previous.created_at != task.created_at):
+            if previous is None and (
+                not order or self.tasks[order[-1]].created_at <= task.created_at
+            ):
+                order.append(task.id)
+            else:
+                self._order = None
         self.changed = True
         self._views = None
         return task

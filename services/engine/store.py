@@ -6,7 +6,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, Update, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from levante.engine.cache import StateCache
@@ -63,6 +63,11 @@ def workflow_spec(definition: str, name: str) -> WorkflowSpec:
     raise NotFoundError(f"Workflow {name!r} is not in its stored definition")
 
 
+_VERSION = select(models.WorkflowExecution.version).where(
+    models.WorkflowExecution.id == bindparam("id")
+)
+
+
 def load(
     session: Session, execution_id: str, *, cache: StateCache | None = None
 ) -> ExecutionState | None:
@@ -70,22 +75,28 @@ def load(
 
     With a cache, a state saved at the row's current version is reused.
     """
-    row = session.get(models.WorkflowExecution, execution_id)
-    if row is None:
-        return None
     if cache is not None:
-        cached = cache.get(execution_id, row.version or 0)
+        session.flush()  # rows this transaction added (a new child) must be visible
+        version = session.connection().scalar(_VERSION, {"id": execution_id})
+        cached = cache.get(execution_id, version or 0)
         if cached is not None:
             return cached
+    # Rows are written with plain UPDATEs (see `save`): objects this session
+    # already holds are refreshed from what the transaction wrote.
+    row = session.get(models.WorkflowExecution, execution_id, populate_existing=True)
+    if row is None:
+        return None
     task_rows = session.scalars(
         select(models.TaskExecution)
         .where(models.TaskExecution.workflow_execution_id == execution_id)
         .order_by(models.TaskExecution.created_at)
+        .execution_options(populate_existing=True)
     ).all()
     action_rows = session.scalars(
         select(models.ActionExecution)
         .where(models.ActionExecution.workflow_execution_id == execution_id)
         .order_by(models.ActionExecution.created_at)
+        .execution_options(populate_existing=True)
     ).all()
     actions: dict[str, list[ActionRun]] = {}
     for a in action_rows:
@@ -193,36 +204,182 @@ def _parent_execution(session: Session, task_id: str | None) -> str | None:
 
 
 def save(session: Session, before: ExecutionState, after: ExecutionState) -> int:
-    """Writes what changed between `before` and `after`; returns the row's new version."""
-    row = session.get(models.WorkflowExecution, after.id)
-    if row is None:
+    """Writes what changed between `before` and `after`; returns the row's new version.
+
+    Plain UPDATE and INSERT statements, batched per table: an event touches a
+    handful of rows, and loading them as ORM objects first would cost more
+    than the writes themselves.
+    """
+    changes: dict[str, Any] = {}
+    for column, attribute in _EXECUTION_COLUMNS:
+        value = getattr(after, attribute)
+        if value is not getattr(before, attribute) and value != getattr(before, attribute):
+            changes[column] = str(value) if column == "state" else value
+    session.flush()
+    table = models.WorkflowExecution.__table__
+    version = session.connection().scalar(
+        table.update()
+        .where(table.c.id == after.id)
+        .values(version=func.coalesce(table.c.version, 0) + 1, **changes)
+        .returning(table.c.version)
+    )
+    if version is None:
         raise NotFoundError(f"WorkflowExecution not found [id={after.id}]")
-    row.version = (row.version or 0) + 1
-    project_id = row.project_id
-    row.state, row.state_info, row.output = str(after.state), after.state_info, after.output
-    row.context, row.updated_at, row.params = after.context, after.updated_at, after.params
-    row.published_global = after.globals
+    writes = _Writes()
     old_tasks = {t.id: t for t in before.tasks}
+    by_id: dict[str, TaskRun] | None = None
     for task in after.tasks:
         previous = old_tasks.get(task.id)
-        if previous == task:
+        if previous is task or previous == task:
             continue
-        _save_task(session, after, task, exists=previous is not None, project_id=project_id)
+        if by_id is None:
+            by_id = {t.id: t for t in after.tasks}
+        writes.task(after, task, by_id, exists=previous is not None)
         old_actions = {a.id: a for a in previous.actions} if previous else {}
         for action in task.actions:
             # Sub-workflow runs are recorded on the task (subworkflows), not as actions.
             if action.kind == "workflow":
                 continue
-            if old_actions.get(action.id) != action:
-                _save_action(
-                    session,
-                    after,
-                    task,
-                    action,
-                    exists=action.id in old_actions,
-                    project_id=project_id,
-                )
-    return row.version
+            old = old_actions.get(action.id)
+            if old is not action and old != action:
+                writes.action(after, task, action, exists=old is not None)
+    writes.flush(session)
+    return version
+
+
+#: Execution columns `save` writes when their value changed: (column, state attribute).
+_EXECUTION_COLUMNS = (
+    ("state", "state"),
+    ("state_info", "state_info"),
+    ("output", "output"),
+    ("context", "context"),
+    ("updated_at", "updated_at"),
+    ("params", "params"),
+    ("published_global", "globals"),
+)
+
+
+class _Writes:
+    """Row writes collected by `save`, executed as one statement per table and kind."""
+
+    def __init__(self) -> None:
+        self.new_tasks: list[dict[str, Any]] = []
+        self.new_actions: list[dict[str, Any]] = []
+        self.updates: dict[tuple[type, tuple[str, ...]], list[dict[str, Any]]] = {}
+
+    def _update(self, model: type, values: dict[str, Any]) -> None:
+        self.updates.setdefault((model, tuple(values)), []).append(values)
+
+    def task(
+        self, execution: ExecutionState, task: TaskRun, by_id: dict[str, TaskRun], *, exists: bool
+    ) -> None:
+        values: dict[str, Any] = dict(
+            id=task.id,
+            name=task.name,
+            type=task.type,
+            state=str(task.state),
+            state_info=task.state_info,
+            in_context=_compact_context(execution, task, by_id),
+            published=task.published,
+            result=task.result,
+            runtime_context=_runtime_context(task),
+            items=list(task.items) if task.items is not None else None,
+            subworkflows=[_child_record(a) for a in task.actions if a.kind == "workflow"] or None,
+            processed=task.processed,
+            error_handled=task.error_handled,
+            started_at=task.started_at,
+            finished_at=task.finished_at,
+            updated_at=task.updated_at,
+        )
+        if exists:
+            self._update(models.TaskExecution, values)
+            return
+        self.new_tasks.append(
+            dict(
+                values,
+                workflow_execution_id=execution.id,
+                root_execution_id=execution.root_id,
+                workflow_id=execution.workflow_id,
+                workflow_name=execution.workflow_name,
+                workflow_namespace=execution.workflow_namespace,
+                project_id=execution.project_id,
+                created_at=task.created_at,
+                tags=[],
+            )
+        )
+
+    def action(
+        self, execution: ExecutionState, task: TaskRun, action: ActionRun, *, exists: bool
+    ) -> None:
+        # What recovery needs to re-send or fail the action if its work is lost.
+        params: dict[str, Any] = {"target": action.target, "safe_rerun": action.safe_rerun}
+        if exists and action.superseded:
+            params["superseded"] = True
+            self._update(
+                models.ActionExecution,
+                {"id": action.id, "params": params, "updated_at": action.updated_at},
+            )
+            return
+        if exists:
+            # Executors never touch the database: a result is the proof one took the action.
+            self._update(
+                models.ActionExecution,
+                {
+                    "id": action.id,
+                    "state": str(action.state),
+                    "state_info": action.state_info,
+                    "output": action.output,
+                    "accepted": True,
+                    "updated_at": action.updated_at,
+                },
+            )
+            return
+        self.new_actions.append(
+            {
+                "id": action.id,
+                "name": action.name,
+                "task_execution_id": task.id,
+                "task_name": task.name,
+                "workflow_execution_id": execution.id,
+                "root_execution_id": execution.root_id,
+                "workflow_name": execution.workflow_name,
+                "workflow_namespace": execution.workflow_namespace,
+                "state": str(action.state),
+                "state_info": action.state_info,
+                "accepted": False,
+                "input": action.input,
+                "item_index": action.index,
+                "output": action.output,
+                "params": params,
+                "description": "",
+                "tags": None,
+                "project_id": execution.project_id,
+                "created_at": action.created_at,
+                "updated_at": action.updated_at,
+            }
+        )
+
+    def flush(self, session: Session) -> None:
+        connection = session.connection()
+        if self.new_tasks:
+            connection.execute(models.TaskExecution.__table__.insert(), self.new_tasks)
+        if self.new_actions:
+            connection.execute(models.ActionExecution.__table__.insert(), self.new_actions)
+        for (model, keys), rows in self.updates.items():
+            connection.execute(
+                _update_by_id(model.__table__, keys),
+                [{**row, "_id": row["id"]} for row in rows],
+            )
+
+
+@lru_cache(maxsize=64)
+def _update_by_id(table: Table, keys: tuple[str, ...]) -> Update:
+    """UPDATE table SET <keys> WHERE id = :_id, for executemany."""
+    return (
+        table.update()
+        .where(table.c.id == bindparam("_id"))
+        .values({key: bindparam(key) for key in keys if key != "id"})
+    )
 
 
 # runtime_context keys rebuilt from other task fields on save; the rest is policy state.
@@ -236,8 +393,9 @@ _DERIVED_KEYS = ("triggered_by", "with_items")
 _PARENTS = "__levante_parents__"
 
 
-def _compact_context(execution: ExecutionState, task: TaskRun) -> dict[str, Any]:
-    by_id = {t.id: t for t in execution.tasks}
+def _compact_context(
+    execution: ExecutionState, task: TaskRun, by_id: dict[str, TaskRun]
+) -> dict[str, Any]:
     parents = [by_id[t["task_id"]] for t in task.triggered_by if t["task_id"] in by_id]
     if len(parents) != len(task.triggered_by):
         return task.in_context
@@ -273,91 +431,3 @@ def _runtime_context(task: TaskRun) -> dict[str, Any]:
     if task.items is not None:
         context["with_items"] = {"capacity": task.capacity, "count": len(task.items)}
     return context
-
-
-def _save_task(
-    session: Session, execution: ExecutionState, task: TaskRun, *, exists: bool, project_id: str
-) -> None:
-    values: dict[str, Any] = dict(
-        name=task.name,
-        type=task.type,
-        state=str(task.state),
-        state_info=task.state_info,
-        in_context=_compact_context(execution, task),
-        published=task.published,
-        result=task.result,
-        runtime_context=_runtime_context(task),
-        items=list(task.items) if task.items is not None else None,
-        subworkflows=[_child_record(a) for a in task.actions if a.kind == "workflow"] or None,
-        processed=task.processed,
-        error_handled=task.error_handled,
-        started_at=task.started_at,
-        finished_at=task.finished_at,
-        updated_at=task.updated_at,
-    )
-    if exists:
-        row = session.get(models.TaskExecution, task.id)
-        for key, value in values.items():
-            setattr(row, key, value)
-        return
-    session.add(
-        models.TaskExecution(
-            id=task.id,
-            workflow_execution_id=execution.id,
-            root_execution_id=execution.root_id,
-            workflow_id=execution.workflow_id,
-            workflow_name=execution.workflow_name,
-            workflow_namespace=execution.workflow_namespace,
-            project_id=project_id,
-            created_at=task.created_at,
-            tags=[],
-            **values,
-        )
-    )
-
-
-def _save_action(
-    session: Session,
-    execution: ExecutionState,
-    task: TaskRun,
-    action: ActionRun,
-    *,
-    exists: bool,
-    project_id: str,
-) -> None:
-    if exists:
-        row = session.get(models.ActionExecution, action.id)
-        if action.superseded:
-            row.params = {**(row.params or {}), "superseded": True}
-            row.updated_at = action.updated_at
-            return
-        row.state, row.state_info, row.output = str(action.state), action.state_info, action.output
-        # Executors never touch the database: a result is the proof one took the action.
-        row.accepted = True
-        row.updated_at = action.updated_at
-        return
-    session.add(
-        models.ActionExecution(
-            id=action.id,
-            name=action.name,
-            task_execution_id=task.id,
-            task_name=task.name,
-            workflow_execution_id=execution.id,
-            root_execution_id=execution.root_id,
-            workflow_name=execution.workflow_name,
-            workflow_namespace=execution.workflow_namespace,
-            state=str(action.state),
-            state_info=action.state_info,
-            accepted=False,
-            input=action.input,
-            item_index=action.index,
-            output=action.output,
-            # What recovery needs to re-send or fail the action if its work is lost.
-            params={"target": action.target, "safe_rerun": action.safe_rerun},
-            description="",
-            tags=None,
-            project_id=project_id,
-            created_at=action.created_at,
-            updated_at=action.updated_at,
-        )
-    )

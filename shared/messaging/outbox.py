@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import structlog
 from nats.js import JetStreamContext
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from levante.messaging.jetstream import Outgoing, publish_all
@@ -31,16 +31,21 @@ def utcnow() -> datetime:
 
 def add_to_outbox(session: Session, messages: list[Outgoing], *, now: datetime) -> None:
     """Writes messages into the outbox within the caller's transaction."""
-    session.add_all(
-        models.OutboxMessage(id=m.msg_id, subject=m.subject, payload=m.payload, created_at=now)
-        for m in messages
-    )
+    if messages:
+        session.connection().execute(
+            models.OutboxMessage.__table__.insert(),
+            [
+                {"id": m.msg_id, "subject": m.subject, "payload": m.payload, "created_at": now}
+                for m in messages
+            ],
+        )
 
 
 def delete_from_outbox(session: Session, ids: list[str]) -> None:
     """Removes published messages within the caller's transaction."""
     if ids:
-        session.execute(delete(models.OutboxMessage).where(models.OutboxMessage.id.in_(ids)))
+        table = models.OutboxMessage.__table__
+        session.connection().execute(table.delete().where(table.c.id.in_(ids)))
 
 
 class OutboxRelay:
