@@ -249,6 +249,7 @@ class MistralRestFace:
             route("POST", f"/v2/workbooks/validate{suffix}", self.validate_workbook)
             route("POST", f"/v2/actions/validate{suffix}", self.validate_actions)
             route("GET", f"/v2/workflows/{{identifier}}{suffix}", self.get_workflow)
+            route("PUT", f"/v2/workflows/{{identifier}}{suffix}", self.update_workflow)
             route("DELETE", f"/v2/workflows/{{identifier}}{suffix}", self.delete_workflow)
             route("POST", f"/v2/executions{suffix}", self.create_execution)
             route("GET", f"/v2/executions{suffix}", self.list_executions)
@@ -315,9 +316,9 @@ class MistralRestFace:
     async def openapi(self, request: web.Request) -> web.Response:
         """The OpenAPI document of this face."""
         # Imported here: the document's table reads this module's column tables.
-        from levante.api.mistral_openapi import document
+        from levante.api.mistral_openapi import document, served_routes
 
-        return web.json_response(document())
+        return web.json_response(document(served=served_routes(request.app)))
 
     # -- workflows ----------------------------------------------------------
 
@@ -347,6 +348,20 @@ class MistralRestFace:
             None,
         )
         return _json({"workflows": [mistral.workflow(w, created=True) for w in response.workflows]})
+
+    async def update_workflow(self, request: web.Request) -> web.Response:
+        request[TEXT_BODY] = True
+        response = await self.workflows.UpdateWorkflows(
+            workflow_pb2.UpdateWorkflowsRequest(
+                definition=await request.text(),
+                namespace=request.query.get("namespace", ""),
+                scope=_scope(request),
+                name=f"workflows/{request.match_info['identifier']}",
+            ),
+            None,
+        )
+        [updated] = response.workflows
+        return _json(mistral.workflow(updated, created=True))
 
     async def validate_workflows(self, request: web.Request) -> web.Response:
         return await _validate(request, language.Kind.WORKFLOWS)
@@ -396,7 +411,8 @@ class MistralRestFace:
             workflow_namespace=str(body.get("workflow_namespace") or ""),
             description=str(body.get("description") or ""),
         )
-        if not execution.workflow_id and not execution.workflow_name:
+        source_id = str(body.get("source_execution_id") or "")
+        if not execution.workflow_id and not execution.workflow_name and not source_id:
             raise errors.InputError(
                 "Workflow ID or workflow name must be provided. Workflow ID is recommended."
             )
@@ -406,7 +422,10 @@ class MistralRestFace:
             mistral.json_object(body.get("custom_context"), "custom_context")
         )
         created = await self.executions.CreateExecution(
-            execution_pb2.CreateExecutionRequest(execution=execution), None
+            execution_pb2.CreateExecutionRequest(
+                execution=execution, source_execution_id=source_id
+            ),
+            None,
         )
         body = mistral.execution(created)
         body.pop("published_global", None)

@@ -94,6 +94,8 @@ class MistralRestExtras:
                 route("GET", f"{members}/{{member_id}}{suffix}", self.get_member)
                 route("PUT", f"{members}/{{member_id}}{suffix}", self.update_member)
                 route("DELETE", f"{members}/{{member_id}}{suffix}", self.delete_member)
+                route("PUT", f"{members}{suffix}", self.member_id_missing)
+                route("DELETE", f"{members}{suffix}", self.member_id_missing)
             route("GET", f"/v2/namespaces{suffix}", self.list_namespaces)
             route("GET", f"/v2/services{suffix}", self.list_services)
             route("*", f"/v2/event_triggers{suffix}", self.event_triggers)
@@ -155,6 +157,15 @@ class MistralRestExtras:
             member_pb2.DeleteMemberRequest(name=_member_name(request)), None
         )
         return web.Response(status=204)
+
+    async def member_id_missing(self, request: web.Request) -> web.Response:
+        # The CLI fills a missing member id from its authenticated project; without
+        # authentication it has none and calls .../members/ instead.
+        request[TEXT_BODY] = True
+        raise errors.InputError(
+            "A member id must be given in the path: .../members/{member_id} "
+            "(the CLI's -m/--member-id)"
+        )
 
     # -- namespaces, services, event triggers -------------------------------
 

@@ -87,6 +87,8 @@ class WorkflowsServicer(workflow_pb2_grpc.WorkflowsServiceServicer):
         self, request: Any, context: Any
     ) -> workflow_pb2.UpdateWorkflowsResponse:
         new = _new_workflows(request.definition)
+        if request.name:
+            return await self._update_one(request, new)
         records = await asyncio.to_thread(
             self._repo.update_workflows,
             new,
@@ -98,6 +100,26 @@ class WorkflowsServicer(workflow_pb2_grpc.WorkflowsServiceServicer):
         return workflow_pb2.UpdateWorkflowsResponse(
             workflows=[convert.workflow_to_proto(r) for r in records]
         )
+
+    async def _update_one(
+        self, request: Any, new: list[NewWorkflow]
+    ) -> workflow_pb2.UpdateWorkflowsResponse:
+        identifier = _id_of(request.name, "workflows")
+        if len(new) != 1:
+            raise InputError(
+                "More than one workflows are not supported for update with identifier. "
+                f"[identifier: {identifier}]"
+            )
+        record = await asyncio.to_thread(
+            self._repo.update_workflow,
+            identifier,
+            new[0],
+            namespace=request.namespace,
+            scope=identity.authorize_scope(convert.scope_from_proto(request.scope)),
+            project_id=identity.project_id(),
+            now=self._clock(),
+        )
+        return workflow_pb2.UpdateWorkflowsResponse(workflows=[convert.workflow_to_proto(record)])
 
     async def GetWorkflow(self, request: Any, context: Any) -> workflow_pb2.Workflow:
         record = await asyncio.to_thread(
@@ -159,6 +181,9 @@ def _new_workflows(text: str) -> list[NewWorkflow]:
     return workflows
 
 
+_PARENT_PARAMS = frozenset({"task_execution_id", "root_execution_id", "index"})
+
+
 class ExecutionsServicer(execution_pb2_grpc.ExecutionsServiceServicer):
     """levante.v2.ExecutionsService."""
 
@@ -168,6 +193,10 @@ class ExecutionsServicer(execution_pb2_grpc.ExecutionsServiceServicer):
 
     async def CreateExecution(self, request: Any, context: Any) -> execution_pb2.Execution:
         execution = request.execution
+        if request.source_execution_id:
+            execution = await self._based_on(
+                execution, _id_of(request.source_execution_id, "executions")
+            )
         start = engine_pb2.StartExecutionRequest(
             execution_id=execution.id,
             workflow_id=execution.workflow_id,
@@ -185,6 +214,27 @@ class ExecutionsServicer(execution_pb2_grpc.ExecutionsServiceServicer):
             raise error_from_rpc(error) from None
         record = await asyncio.to_thread(self._repo.get_execution, started.execution_id)
         return convert.execution_to_proto(record)
+
+    async def _based_on(
+        self, execution: execution_pb2.Execution, source_id: str
+    ) -> execution_pb2.Execution:
+        """The execution to start, completed from an earlier one (the request's values win)."""
+        source = await asyncio.to_thread(self._repo.get_execution, source_id)
+        started = execution_pb2.Execution()
+        started.CopyFrom(execution)
+        if not started.workflow_id and not started.workflow_name:
+            started.workflow_id = source.workflow_id
+            started.workflow_namespace = source.workflow_namespace
+        if not started.input:
+            started.input.update(source.input)
+        # A sub-workflow's params tie it to its parent; a new run is a root.
+        params = {k: v for k, v in source.params.items() if k not in _PARENT_PARAMS}
+        params.update(convert.plain(started.params))
+        started.params.Clear()
+        started.params.update(params)
+        started.description = f"{started.description} Based on the execution '{source_id}'"
+        started.description = started.description.strip()
+        return started
 
     async def UpdateExecution(self, request: Any, context: Any) -> execution_pb2.Execution:
         execution = request.execution

@@ -233,6 +233,37 @@ class Repository:
             session.flush()
             return [_record(WorkflowRecord, row) for row in updated]
 
+    def update_workflow(
+        self,
+        identifier: str,
+        workflow: NewWorkflow,
+        *,
+        namespace: str,
+        scope: str,
+        project_id: str,
+        now: datetime,
+    ) -> WorkflowRecord:
+        """Replaces one workflow, found by id or name, with a new definition (maybe renamed).
+
+        Raises NotFoundError, ForbiddenError (another project's workflow), or
+        AlreadyExistsError when the new name is taken in its namespace.
+        """
+        with self.db.write() as session:
+            row = self._resolve_workflow(session, identifier, namespace, project_id)
+            if row.project_id != project_id:
+                raise ForbiddenError(
+                    f"Can not update workflow of other users. [workflow_identifier={identifier}]"
+                )
+            if workflow.name != row.name:
+                if self._find_workflow(session, workflow.name, row.namespace, project_id):
+                    raise _duplicate(workflow.name, row.namespace)
+                row.name = workflow.name
+            row.definition, row.checksum = workflow.definition, workflow.checksum
+            row.input, row.interface, row.tags = workflow.input, workflow.interface, workflow.tags
+            row.scope, row.updated_at = scope, now
+            session.flush()
+            return _record(WorkflowRecord, row)
+
     def get_workflow(
         self, identifier: str, *, namespace: str = "", project_id: str
     ) -> WorkflowRecord:

@@ -58,10 +58,12 @@ class Execution(_message.Message):
     def __init__(self, name: _Optional[str] = ..., id: _Optional[str] = ..., workflow_id: _Optional[str] = ..., workflow_name: _Optional[str] = ..., workflow_namespace: _Optional[str] = ..., description: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ..., params: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., input: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., output: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., state: _Optional[_Union[_common_pb2.State, str]] = ..., state_info: _Optional[str] = ..., task_execution_id: _Optional[str] = ..., root_execution_id: _Optional[str] = ..., project_id: _Optional[str] = ..., published_global: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., custom_context: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class CreateExecutionRequest(_message.Message):
-    __slots__ = ("execution",)
+    __slots__ = ("execution", "source_execution_id")
     EXECUTION_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_EXECUTION_ID_FIELD_NUMBER: _ClassVar[int]
     execution: Execution
-    def __init__(self, execution: _Optional[_Union[Execution, _Mapping]] = ...) -> None: ...
+    source_execution_id: str
+    def __init__(self, execution: _Optional[_Union[Execution, _Mapping]] = ..., source_execution_id: _Optional[str] = ...) -> None: ...
 
 class GetExecutionRequest(_message.Message):
     __slots__ = ("name",)

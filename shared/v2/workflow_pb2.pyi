@@ -61,14 +61,16 @@ class CreateWorkflowsResponse(_message.Message):
     def __init__(self, workflows: _Optional[_Iterable[_Union[Workflow, _Mapping]]] = ...) -> None: ...
 
 class UpdateWorkflowsRequest(_message.Message):
-    __slots__ = ("definition", "namespace", "scope")
+    __slots__ = ("definition", "namespace", "scope", "name")
     DEFINITION_FIELD_NUMBER: _ClassVar[int]
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     SCOPE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
     definition: str
     namespace: str
     scope: _common_pb2.Scope
-    def __init__(self, definition: _Optional[str] = ..., namespace: _Optional[str] = ..., scope: _Optional[_Union[_common_pb2.Scope, str]] = ...) -> None: ...
+    name: str
+    def __init__(self, definition: _Optional[str] = ..., namespace: _Optional[str] = ..., scope: _Optional[_Union[_common_pb2.Scope, str]] = ..., name: _Optional[str] = ...) -> None: ...
 
 class UpdateWorkflowsResponse(_message.Message):
     __slots__ = ("workflows",)
