@@ -458,8 +458,10 @@ def build_request(
     """
     request = message_class(rule.input_type)()
     if body is not None and rule.body:
-        if rule.body == "*" and not isinstance(body, dict):
-            raise MappingError("request body: expected a JSON object")
+        expected = _json_kind(rule.body_field())
+        if expected is not None and not isinstance(body, expected):
+            kind = "a JSON object" if expected is dict else "a JSON array"
+            raise MappingError(f"request body: expected {kind}")
         wrapped = body if rule.body == "*" else {rule.body: body}
         try:
             json_format.ParseDict(wrapped, request)
@@ -496,6 +498,15 @@ def build_request(
             raise MappingError(f"query parameter {name!r} given {len(values)} times")
         _assign(request, fields, values, label=f"query parameter {name!r}")
     return request
+
+
+def _json_kind(field: FieldDescriptor | None) -> type | None:
+    """The JSON type a body must have for `field` (None: the whole request), if one is fixed."""
+    if field is None or (field.message_type is not None and _is_plain_message(field)):
+        return dict
+    if field.is_repeated and not is_map(field):
+        return list
+    return None
 
 
 def _infers_mask(rule: HttpRule, query: dict[str, list[str]]) -> bool:

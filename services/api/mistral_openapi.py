@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from aiohttp import web
+
 from levante.api.definitions import WORKBOOK_COLUMNS
 from levante.api.openapi import OPENAPI_VERSION
 from levante.api.rest import (
@@ -294,6 +296,40 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         output=JSON_OBJECT,
     ),
 }
+SCHEMAS.update(
+    {
+        "Member": _object(
+            "A project a workflow or workbook is shared with.",
+            id="s",
+            resource_id="s",
+            resource_type="s",
+            project_id="s",
+            member_id="s",
+            status="s",
+            created_at=_TIME,
+            updated_at=_TIME,
+        ),
+        "NewMember": _object("Shares with a project.", required=("member_id",), member_id="s"),
+        "MemberUpdate": _object(
+            "The member's answer.",
+            required=("status",),
+            status={"type": "string", "enum": ["pending", "accepted", "rejected"]},
+        ),
+        "Namespace": _object(
+            "A namespace in use.",
+            name="s",
+            workflows_count="i",
+            workbooks_count="i",
+            actions_count="i",
+        ),
+        "Service": _object("A running service.", name="s", type="s"),
+        "Report": _object(
+            "An execution's error analysis.",
+            statistics="o",
+            root_workflow_execution="o",
+        ),
+    }
+)
 _ENVELOPES = {
     "WorkflowList": ("workflows", "Workflow"),
     "WorkbookList": ("workbooks", "Workbook"),
@@ -303,6 +339,9 @@ _ENVELOPES = {
     "ActionExecutionList": ("action_executions", "ActionExecution"),
     "CronTriggerList": ("cron_triggers", "CronTrigger"),
     "EnvironmentList": ("environments", "Environment"),
+    "MemberList": ("members", "Member"),
+    "NamespaceList": ("namespaces", "Namespace"),
+    "ServiceList": ("services", "Service"),
 }
 for _name, (_key, _item) in _ENVELOPES.items():
     SCHEMAS[_name] = _object(
@@ -372,6 +411,27 @@ class Route:
 
 DEFINITION = (TEXT, {"type": "string", "description": "The YAML definition text."})
 ID = "{id}"
+WALK = (
+    _query("errors_only", "`true`: only what failed."),
+    _query("max_depth", "How deep to go into sub-workflows; -1 for all.", {"type": "integer"}),
+)
+INCLUDE_OUTPUT = _query("include_output", "`true` adds `output` to the items.")
+EVENT_TRIGGERS = "Event triggers are not supported: answers 501."
+
+
+def _members(kind: str) -> tuple[Route, ...]:
+    base = f"/v2/{kind}/{{resource_id}}/members"
+    return (
+        Route("POST", base, f"Share one of the {kind} with a project.", 201, "Member", (),
+              (JSON, ref("NewMember"))),
+        Route("GET", base, f"List the projects one of the {kind} is shared with.", 200,
+              "MemberList"),
+        Route("GET", f"{base}/{{member_id}}", "Get a member.", 200, "Member"),
+        Route("PUT", f"{base}/{{member_id}}", "Accept or reject a share.", 200, "Member", (),
+              (JSON, ref("MemberUpdate"))),
+        Route("DELETE", f"{base}/{{member_id}}", "Stop sharing.", 204, None),
+    )  # fmt: skip
+
 
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/", "API versions.", 200, "Versions"),
@@ -422,8 +482,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/v2/executions", "Start a workflow.", 201, "Execution", (),
           (JSON, ref("NewExecution"))),
     Route("GET", "/v2/executions", "List executions.", 200, "ExecutionList",
-          listing(EXECUTION_COLUMNS,
-                  _query("include_output", "`true` adds `output` to the items."),
+          listing(EXECUTION_COLUMNS, INCLUDE_OUTPUT,
                   _query("nulls", "Comma list of columns that must be null."))),
     Route("GET", f"/v2/executions/{ID}", "Get an execution.", 200, "Execution", (FIELDS,)),
     Route("PUT", f"/v2/executions/{ID}", "Pause, resume, stop, rename, or change the env.",
@@ -439,13 +498,11 @@ ROUTES: tuple[Route, ...] = (
           (JSON, ref("TaskRerun"))),
     Route("GET", f"/v2/tasks/{ID}/action_executions", "List a task's action executions.", 200,
           "ActionExecutionList",
-          listing(ACTION_EXECUTION_COLUMNS,
-                  _query("include_output", "`true` adds `output` to the items."))),
+          listing(ACTION_EXECUTION_COLUMNS, INCLUDE_OUTPUT)),
     # action executions
     Route("GET", "/v2/action_executions", "List action executions.", 200,
           "ActionExecutionList",
-          listing(ACTION_EXECUTION_COLUMNS,
-                  _query("include_output", "`true` adds `output` to the items."))),
+          listing(ACTION_EXECUTION_COLUMNS, INCLUDE_OUTPUT)),
     Route("POST", "/v2/action_executions", "Run an action.", 201, "ActionExecution", (),
           (JSON, ref("NewActionExecution"))),
     Route("GET", f"/v2/action_executions/{ID}", "Get an action execution.", 200,
@@ -470,15 +527,79 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v2/environments/{name}", "Get an environment.", 200, "Environment",
           (FIELDS,)),
     Route("DELETE", "/v2/environments/{name}", "Delete an environment.", 204, None),
+    # members, namespaces, services
+    *_members("workflows"),
+    *_members("workbooks"),
+    Route("GET", "/v2/namespaces", "List the namespaces in use.", 200, "NamespaceList"),
+    Route("GET", "/v2/services", "List this deployment's services.", 200, "ServiceList"),
+    # reports and sub-executions
+    Route("GET", f"/v2/executions/{ID}/report", "An execution's error analysis.", 200, "Report",
+          (*WALK, _query("statistics_only", "`true`: the statistics alone."))),
+    Route("GET", f"/v2/executions/{ID}/executions",
+          "The execution and its sub-workflow executions.", 200, "ExecutionList",
+          (*WALK, INCLUDE_OUTPUT)),
+    Route("GET", f"/v2/tasks/{ID}/executions", "The sub-workflow executions a task started.",
+          200, "ExecutionList", (*WALK, INCLUDE_OUTPUT)),
+    Route("DELETE", f"/v2/action_executions/{ID}", "Refused (403), as Mistral's default.", 204,
+          None),
+    # not supported, answered anyway
+    Route("GET", "/v2/event_triggers", EVENT_TRIGGERS, 501, None),
+    Route("POST", "/v2/event_triggers", EVENT_TRIGGERS, 501, None),
+    Route("GET", f"/v2/event_triggers/{ID}", EVENT_TRIGGERS, 501, None),
+    Route("PUT", f"/v2/event_triggers/{ID}", EVENT_TRIGGERS, 501, None),
+    Route("DELETE", f"/v2/event_triggers/{ID}", EVENT_TRIGGERS, 501, None),
 )  # fmt: skip
 
 
-def document(routes: tuple[Route, ...] = ROUTES) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of the Mistral-compatible face."""
+def served_routes(app: web.Application) -> set[tuple[str, str]]:
+    """(method, path) of every Mistral-face route of `app`; `*` for any method.
+
+    Trailing-slash twins count once; `/metrics` and sub-applications (the
+    transcoded face) are not part of the Mistral face.
+    """
+    found: set[tuple[str, str]] = set()
+    for resource in app.router.resources():
+        path = resource.canonical
+        if isinstance(resource, web.PrefixedSubAppResource) or path == "/metrics":
+            continue
+        for route in resource:
+            found.add((route.method, path.rstrip("/") or "/"))
+    return found
+
+
+def drift(served: set[tuple[str, str]], routes: tuple[Route, ...] = ROUTES) -> dict[str, list]:
+    """Routes the app serves that the table lacks, and table routes the app does not serve."""
+    described = {(route.method, route.path) for route in routes}
+    paths = {path for _, path in described}
+    any_method = {path for method, path in served if method == "*"}
+    return {
+        "undocumented": sorted(
+            f"{method} {path}"
+            for method, path in served
+            if (method, path) not in described and not (method == "*" and path in paths)
+        ),
+        "unserved": sorted(
+            f"{method} {path}"
+            for method, path in described
+            if (method, path) not in served and path not in any_method
+        ),
+    }
+
+
+def document(
+    routes: tuple[Route, ...] = ROUTES, *, served: set[tuple[str, str]] | None = None
+) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of the Mistral-compatible face.
+
+    With `served` (see `served_routes`), `x-levante-drift` lists where the
+    table and the application disagree; the tests require it empty.
+    """
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
         paths.setdefault(route.path, {})[route.method.lower()] = _operation(route)
+    extra = {} if served is None else {"x-levante-drift": drift(served, routes)}
     return {
+        **extra,
         "openapi": OPENAPI_VERSION,
         "info": {
             "title": "Levante, Mistral v2 compatible REST API",
@@ -514,6 +635,8 @@ def _operation(route: Route) -> dict[str, Any]:
         success: dict[str, Any] = {"description": "Done, no body."}
         if route.status == 200:  # this document itself
             success = {"description": "OK", "content": {JSON: {"schema": {"type": "object"}}}}
+        elif route.status >= 400:
+            success = {"description": route.summary, "content": {JSON: {"schema": ref("Fault")}}}
     else:
         success = {"description": "OK", "content": {JSON: {"schema": ref(route.answer)}}}
     operation["responses"] = {

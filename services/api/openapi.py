@@ -238,7 +238,9 @@ def openapi_path(template: PathTemplate) -> tuple[str, list[tuple[str, int, int]
     """The OpenAPI path of a template and its parameters (name, variable index, wildcard).
 
     A variable's literal segments are written out and each wildcard becomes
-    a parameter: `{name=workflows/*}` is `workflows/{name}`.
+    a parameter named after the field's last part: `{name=workflows/*}` and
+    `{workflow.name=workflows/*}` are both `workflows/{name}` (OpenAPI holds
+    paths that differ only in parameter names to be the same path).
     """
     pieces: list[str] = []
     parameters: list[tuple[str, int, int]] = []
@@ -247,6 +249,7 @@ def openapi_path(template: PathTemplate) -> tuple[str, list[tuple[str, int, int]
         for number, variable in enumerate(template.variables)
         for index in range(variable.start, variable.end)
     }
+    last_parts = [variable.field_path[-1] for variable in template.variables]
     seen: dict[int, int] = {}
     for index, segment in enumerate(template.segments):
         if not segment.wildcard:
@@ -261,7 +264,10 @@ def openapi_path(template: PathTemplate) -> tuple[str, list[tuple[str, int, int]
                 1 for s in template.segments[variable.start : variable.end] if s.wildcard
             )
             seen[number] = seen.get(number, 0) + 1
-            name = ".".join(variable.field_path)
+            name = variable.field_path[-1]
+            if last_parts.count(name) > 1:
+                # Not dotted: some clients read `{a.b}` as attribute access.
+                name = "_".join(variable.field_path)
             if wildcards > 1:
                 name = f"{name}_{seen[number]}"
         parameters.append((name, -1 if number is None else number, index))

@@ -32,6 +32,8 @@ log = structlog.get_logger(__name__)
 
 PREFIX = "/levante/v2"
 OPENAPI_PATH = f"{PREFIX}/openapi.json"
+#: Response header naming the rule that answered (`HttpRule.key`).
+RULE_HEADER = "Levante-Http-Rule"
 
 
 # grpc-gateway's runtime.HTTPStatusFromCode.
@@ -125,19 +127,29 @@ class Transcoder:
         """Transcodes one HTTP request; never raises."""
         try:
             rule, values = self.route(request.method, request.rel_url.raw_path)
+        except _HttpError as error:
+            return error.response()
+        answer = await self._transcode(request, rule, values)
+        # Which binding answered: for clients' logs, and the tests' proof of coverage.
+        answer.headers[RULE_HEADER] = rule.key
+        return answer
+
+    async def _transcode(
+        self, request: web.Request, rule: HttpRule, values: dict[tuple[str, ...], str]
+    ) -> web.Response:
+        try:
             body = await _json_body(request) if rule.body else None
             message = http_rules.build_request(
                 rule, path_values=values, query=list(request.query.items()), body=body
             )
             metadata, timeout = _call_options(request)
+            call = self._call(rule)
         except _HttpError as error:
             return error.response()
         except MappingError as error:
             return _status_response(grpc.StatusCode.INVALID_ARGUMENT, str(error))
         try:
-            response = await self._call(rule)(message, metadata=metadata, timeout=timeout)
-        except _HttpError as error:
-            return error.response()
+            response = await call(message, metadata=metadata, timeout=timeout)
         except grpc.aio.AioRpcError as error:
             return _rpc_error_response(error)
         except Exception:
