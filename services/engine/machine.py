@@ -604,15 +604,12 @@ class _Run(LifecycleMixin, PolicyMixin):
     def _expression_context(
         self, data: dict[str, Any], current: TaskRun | None
     ) -> ExpressionContext:
-        if self._views is None:
-            # name -> latest run, rebuilt only after a task changed.
-            self._views = {t.name: t for t in self._ordered()}
         return ExpressionContext(
             data={**self.state.globals, **data}
             if self.state.globals and isinstance(data, dict)
             else data,
             global_vars=self.state.globals,
-            tasks=_TaskViews(self._views, self.state.spec),
+            tasks=_TaskViews(self._latest_runs, self.state.spec),
             current_task=_task_view(current, self.state.spec) if current else None,
             env=self.state.params.get("env") or {},
             execution=_LazyView(
@@ -633,6 +630,12 @@ class _Run(LifecycleMixin, PolicyMixin):
         # so "creation order" survives a round trip through the database.
         self._created += 1
         return self.now + timedelta(microseconds=self._created - 1)
+
+    def _latest_runs(self) -> dict[str, TaskRun]:
+        """Task name -> its latest run, rebuilt only after a task changed."""
+        if self._views is None:
+            self._views = {t.name: t for t in self._ordered()}
+        return self._views
 
     def _ordered(self) -> list[TaskRun]:
         """The task runs in creation order (ties in the order they were added)."""
@@ -721,17 +724,20 @@ class _LazyView(Mapping[str, Any]):
 
 
 class _TaskViews(Mapping[str, Mapping[str, Any]]):
-    """What `task(name)` sees: each task's latest run, turned into a view on access."""
+    """What `task(name)` sees: each task's latest run, turned into a view on access.
 
-    def __init__(self, runs: dict[str, TaskRun], workflow: WorkflowSpec) -> None:
+    The runs are looked up only when an expression reads them.
+    """
+
+    def __init__(self, runs: Callable[[], dict[str, TaskRun]], workflow: WorkflowSpec) -> None:
         self._runs = runs
         self._workflow = workflow
 
     def __getitem__(self, name: str) -> Mapping[str, Any]:
-        return _task_view(self._runs[name], self._workflow)
+        return _task_view(self._runs()[name], self._workflow)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._runs)
+        return iter(self._runs())
 
     def __len__(self) -> int:
-        return len(self._runs)
+        return len(self._runs())

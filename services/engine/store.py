@@ -216,12 +216,8 @@ def save(session: Session, before: ExecutionState, after: ExecutionState) -> int
         if value is not getattr(before, attribute) and value != getattr(before, attribute):
             changes[column] = str(value) if column == "state" else value
     session.flush()
-    table = models.WorkflowExecution.__table__
     version = session.connection().scalar(
-        table.update()
-        .where(table.c.id == after.id)
-        .values(version=func.coalesce(table.c.version, 0) + 1, **changes)
-        .returning(table.c.version)
+        _update_execution(tuple(changes)), {**changes, "_id": after.id}
     )
     if version is None:
         raise NotFoundError(f"WorkflowExecution not found [id={after.id}]")
@@ -370,6 +366,21 @@ class _Writes:
                 _update_by_id(model.__table__, keys),
                 [{**row, "_id": row["id"]} for row in rows],
             )
+
+
+@lru_cache(maxsize=128)
+def _update_execution(keys: tuple[str, ...]) -> Update:
+    """UPDATE the execution's <keys>, bumping its version; returns the new version."""
+    table = models.WorkflowExecution.__table__
+    return (
+        table.update()
+        .where(table.c.id == bindparam("_id"))
+        .values(
+            version=func.coalesce(table.c.version, 0) + 1,
+            **{key: bindparam(key) for key in keys},
+        )
+        .returning(table.c.version)
+    )
 
 
 @lru_cache(maxsize=64)
