@@ -195,6 +195,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if error.status < 400:
             raise
         return _fault(error.status, error.reason or "Error", text_body=text_body)
+    except UnicodeDecodeError as error:  # request.text() of a body that is not UTF-8
+        text_body = bool(request.get(TEXT_BODY))
+        return _fault(400, f"Request body is not valid UTF-8 text: {error}", text_body=text_body)
     except Exception:
         log.exception("unhandled error in REST handler", path=request.path)
         return _fault(500, "Internal server error; see the server log", text_body=text_body)
@@ -631,6 +634,8 @@ class MistralRestFace:
         if count is not None:
             if not isinstance(count, int) or isinstance(count, bool):
                 raise errors.InputError(f"remaining_executions must be an integer, got {count!r}")
+            if not -(2**31) <= count < 2**31:  # the proto field is an int32
+                raise errors.InputError(f"remaining_executions is out of range: {count}")
             trigger.remaining_executions = count
         created = await self.cron_triggers.CreateCronTrigger(
             cron_trigger_pb2.CreateCronTriggerRequest(cron_trigger=trigger), None
@@ -752,7 +757,16 @@ class MistralRestFace:
         if not name or not isinstance(name, str):
             raise errors.InputError("Action name must be provided [name is missing]")
         if not self.actions.known(name):
-            raise errors.InputError(f"Failed to find action [action_name={name}]")
+            try:
+                namespace = str(body.get("workflow_namespace") or "")
+                await self.definitions.get_action(name, namespace=namespace)
+            except errors.NotFoundError:
+                raise errors.InputError(f"Failed to find action [action_name={name}]") from None
+            # Stored, but executors run only standard and plugin actions on their own.
+            raise errors.InputError(
+                f"Ad-hoc action {name} cannot be run on its own; run it as a workflow task "
+                f"[action_name={name}]"
+            )
         params = mistral.json_object(body.get("params"), "params")
         action = action_execution_pb2.ActionExecution(
             action_name=name,

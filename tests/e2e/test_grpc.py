@@ -13,6 +13,12 @@ from levante.v2 import (
     common_pb2,
     execution_pb2,
     execution_pb2_grpc,
+    member_pb2,
+    member_pb2_grpc,
+    namespace_pb2,
+    namespace_pb2_grpc,
+    service_pb2,
+    service_pb2_grpc,
     task_pb2,
     task_pb2_grpc,
     workflow_pb2,
@@ -26,6 +32,9 @@ PUBLIC = {
     "levante.v2.ExecutionsService",
     "levante.v2.TasksService",
     "levante.v2.ActionExecutionsService",
+    "levante.v2.MembersService",
+    "levante.v2.NamespacesService",
+    "levante.v2.ServicesService",
 }
 
 
@@ -132,3 +141,65 @@ def test_domain_errors_are_grpc_statuses(levante: LevanteProcess) -> None:
             else:
                 raise AssertionError(f"expected {code}")
         time.sleep(0)
+
+
+def test_sharing_namespaces_and_services_over_grpc(levante: LevanteProcess) -> None:
+    name = f"grpc_shared_{uuid.uuid4().hex[:8]}"
+    space = f"grpc_ns_{uuid.uuid4().hex[:8]}"
+    definition = f"version: '2.0'\n{name}:\n  tasks:\n    t:\n      action: std.noop\n"
+    with grpc.insecure_channel(levante.grpc_address) as channel:
+        workflows = workflow_pb2_grpc.WorkflowsServiceStub(channel)
+        members = member_pb2_grpc.MembersServiceStub(channel)
+        created = workflows.CreateWorkflows(
+            workflow_pb2.CreateWorkflowsRequest(definition=definition, namespace=space), timeout=10
+        )
+        parent = created.workflows[0].name
+        shared = members.CreateMember(
+            member_pb2.CreateMemberRequest(
+                parent=parent, member=member_pb2.Member(member_id="project-b")
+            ),
+            timeout=5,
+        )
+        assert shared.name == f"{parent}/members/project-b"
+        assert shared.status == member_pb2.MEMBER_STATUS_PENDING
+        listed = members.ListMembers(member_pb2.ListMembersRequest(parent=parent), timeout=5)
+        assert [m.member_id for m in listed.members] == ["project-b"]
+        assert members.GetMember(member_pb2.GetMemberRequest(name=shared.name), timeout=5) == shared
+        # Only project-b may answer; this caller is the owner.
+        update = member_pb2.UpdateMemberRequest(
+            member=member_pb2.Member(name=shared.name, status=member_pb2.MEMBER_STATUS_ACCEPTED)
+        )
+        for call, code in [
+            (lambda: members.UpdateMember(update, timeout=5), grpc.StatusCode.NOT_FOUND),
+            (
+                lambda: members.ListMembers(
+                    member_pb2.ListMembersRequest(parent="workflows/by_name"), timeout=5
+                ),
+                grpc.StatusCode.INVALID_ARGUMENT,
+            ),
+        ]:
+            try:
+                call()
+            except grpc.RpcError as error:
+                assert error.code() == code, error.details()
+            else:
+                raise AssertionError(f"expected {code}")
+        members.DeleteMember(member_pb2.DeleteMemberRequest(name=shared.name), timeout=5)
+        assert not members.ListMembers(member_pb2.ListMembersRequest(parent=parent)).members
+
+        namespaces = namespace_pb2_grpc.NamespacesServiceStub(channel).ListNamespaces(
+            namespace_pb2.ListNamespacesRequest(), timeout=5
+        )
+        [mine] = [n for n in namespaces.namespaces if n.namespace_id == space]
+        assert (mine.name, mine.workflow_count) == (f"namespaces/{space}", 1)
+
+        services = service_pb2_grpc.ServicesServiceStub(channel).ListServices(
+            service_pb2.ListServicesRequest(), timeout=5
+        )
+        assert [s.kind for s in services.services] == [
+            service_pb2.SERVICE_KIND_API,
+            service_pb2.SERVICE_KIND_ENGINE,
+            service_pb2.SERVICE_KIND_EXECUTOR,
+            service_pb2.SERVICE_KIND_SCHEDULER,
+        ]
+        assert all(s.pid > 0 and s.host for s in services.services)

@@ -236,6 +236,7 @@ def test_definition_commands(levante: LevanteProcess, tmp_path: Path) -> None:
     assert cli(levante, "action-get-definition", shout) == action_file.read_text()
     [again] = cli_json(levante, "action-update", str(action_file))
     assert again["Updated at"] is not None
+    assert "cannot be run on its own" in cli_fails(levante, "run-action", shout, '{"text": "a"}')
     cli(levante, "action-delete", shout)
     assert shout not in {a["Name"] for a in cli_json(levante, "action-list")}
     assert "Action definition not found" in cli_fails(levante, "action-delete", "std.echo")
@@ -417,7 +418,10 @@ version: '2.0'
     [boom] = cli_json(levante, "task-list", failed)
     report = cli(levante, "execution-get-report", failed)
     assert "Number of tasks in ERROR state: 1" in report and "(error info:" in report
-    rerun = cli_json(levante, "task-rerun", boom["ID"])
+    assert "Only with-items tasks can be rerun with reset=false" in cli_fails(
+        levante, "task-rerun", boom["ID"], "--resume"
+    )
+    rerun = cli_json(levante, "task-rerun", boom["ID"], "-e", '{"attempt": 2}')
     assert rerun["ID"] == boom["ID"]
     eventually(
         lambda: len(cli_json(levante, "action-execution-list", boom["ID"])) == 2,
