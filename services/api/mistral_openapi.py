@@ -430,6 +430,8 @@ def _members(kind: str) -> tuple[Route, ...]:
         Route("PUT", f"{base}/{{member_id}}", "Accept or reject a share.", 200, "Member", (),
               (JSON, ref("MemberUpdate"))),
         Route("DELETE", f"{base}/{{member_id}}", "Stop sharing.", 204, None),
+        Route("PUT", base, "Refused: the member id is missing (400).", 400, None),
+        Route("DELETE", base, "Refused: the member id is missing (400).", 400, None),
     )  # fmt: skip
 
 
@@ -448,6 +450,8 @@ ROUTES: tuple[Route, ...] = (
           "Validation", (), DEFINITION),
     Route("GET", "/v2/workflows/{identifier}", "Get a workflow by name or id.", 200,
           "Workflow", (NAMESPACE, FIELDS)),
+    Route("PUT", "/v2/workflows/{identifier}", "Update one workflow from a definition.", 200,
+          "SavedWorkflow", (NAMESPACE, SCOPE_PARAM), DEFINITION),
     Route("DELETE", "/v2/workflows/{identifier}", "Delete a workflow.", 204, None,
           (NAMESPACE,)),
     # workbooks
