@@ -8,6 +8,7 @@ from typing import Any
 from google.protobuf import json_format, struct_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from levante.errors import InputError
 from levante.persistence.repository import (
     ActionExecutionRecord,
     ExecutionRecord,
@@ -23,7 +24,9 @@ def state_to_proto(state: str) -> common_pb2.State.ValueType:
 
 
 def state_from_proto(state: common_pb2.State.ValueType) -> str:
-    """STATE_SUCCESS -> `SUCCESS`; unset -> empty string."""
+    """STATE_SUCCESS -> `SUCCESS`; unset -> empty string; InputError for an unknown number."""
+    if state not in common_pb2.State.values():  # proto3 enums are open: any number parses
+        raise InputError(f"Unknown state {state}")
     name = common_pb2.State.Name(state)
     return "" if state == common_pb2.STATE_UNSPECIFIED else name.removeprefix("STATE_")
 
@@ -34,9 +37,11 @@ def scope_to_proto(scope: str) -> common_pb2.Scope.ValueType:
 
 
 def scope_from_proto(scope: common_pb2.Scope.ValueType) -> str:
-    """SCOPE_PUBLIC -> `public`; unset -> `private`."""
+    """SCOPE_PUBLIC -> `public`; unset -> `private`; InputError for an unknown number."""
     if scope == common_pb2.SCOPE_UNSPECIFIED:
         return "private"
+    if scope not in common_pb2.Scope.values():
+        raise InputError(f"Unknown scope {scope}: must be SCOPE_PRIVATE or SCOPE_PUBLIC")
     return common_pb2.Scope.Name(scope).removeprefix("SCOPE_").lower()
 
 

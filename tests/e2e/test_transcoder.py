@@ -428,6 +428,23 @@ CASES: list[Case] = [
         status=400,
         check=lambda a, w: a["code"] == 3,
     ),
+    # proto3 enums are open: an unknown number parses, and the service refuses it
+    Case(
+        "WorkflowsService.CreateWorkflows",
+        "POST",
+        "/levante/v2/workflows",
+        {"definition": _workflow("tx_scope_$run"), "scope": 7},
+        status=400,
+        check=lambda a, w: a["message"].startswith("Unknown scope 7"),
+    ),
+    Case(
+        "ExecutionsService.UpdateExecution",
+        "PATCH",
+        "/levante/v2/executions/$exec_ok",
+        {"state": 99},
+        status=400,
+        check=lambda a, w: a["message"] == "Unknown state 99",
+    ),
     # errors the transcoder itself answers, naming what is wrong
     Case(
         "WorkflowsService.ListWorkflows",
