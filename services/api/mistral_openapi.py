@@ -405,8 +405,9 @@ class Route:
 
     @property
     def operation_id(self) -> str:
-        words = [w.strip("{}") for w in self.path.split("/") if w and w != "v2"]
-        return "_".join([self.method.lower(), *words]) or self.method.lower()
+        words = [w.strip("{}") for w in self.path.split("/") if w]
+        words = words[1:] if words[:1] == ["v2"] and len(words) > 1 else words
+        return "_".join([self.method.lower(), *(words or ["root"])])
 
 
 DEFINITION = (TEXT, {"type": "string", "description": "The YAML definition text."})

@@ -321,8 +321,9 @@ def _operation(rule: HttpRule, schemas: _Schemas) -> tuple[str, dict[str, Any]]:
     method = rule.method
     path, path_parameters = openapi_path(rule.template)
     parameters: list[dict[str, Any]] = []
+    named = {index: name for name, _, index in path_parameters}
     for name, number, _ in path_parameters:
-        parameters.append(_path_parameter(rule, name, number, schemas))
+        parameters.append(_path_parameter(rule, name, number, named, schemas))
     bound = {fields[0].name for fields in rule.path_fields if len(fields) == 1}
     if rule.body != "*":
         skip = {rule.body} if rule.body else set()
@@ -371,7 +372,10 @@ def _operation(rule: HttpRule, schemas: _Schemas) -> tuple[str, dict[str, Any]]:
     return path, operation
 
 
-def _path_parameter(rule: HttpRule, name: str, number: int, schemas: _Schemas) -> dict[str, Any]:
+def _path_parameter(
+    rule: HttpRule, name: str, number: int, named: dict[int, str], schemas: _Schemas
+) -> dict[str, Any]:
+    """A path parameter; `named` gives each wildcard segment's parameter name."""
     schema: dict[str, Any] = {"type": "string", "minLength": 1}
     description = "Not bound to a field."
     if number >= 0:
@@ -381,7 +385,10 @@ def _path_parameter(rule: HttpRule, name: str, number: int, schemas: _Schemas) -
         field_name = ".".join(variable.field_path)
         if len(spanned) == 1 and spanned[0].wildcard == "*" and leaf.type != leaf.TYPE_STRING:
             schema = schemas.single(leaf)
-        shape = "/".join(f"{{{name}}}" if s.wildcard else s.literal for s in spanned)
+        shape = "/".join(
+            f"{{{named[index]}}}" if segment.wildcard else segment.literal
+            for index, segment in enumerate(spanned, start=variable.start)
+        )
         description = f"Sets `{field_name}` to `{shape}`."
     return {
         "name": name,

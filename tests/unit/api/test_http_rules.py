@@ -6,12 +6,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-import google.api
-import grpc_tools
 import pytest
-from google.protobuf import descriptor_pb2, descriptor_pool, json_format
+from google.protobuf import json_format
 from google.protobuf.descriptor import FileDescriptor
-from grpc_tools import protoc
 
 from levante.api import http_rules
 from levante.api.http_rules import (
@@ -26,26 +23,6 @@ from levante.api.http_rules import (
 from levante.api.transcoder import PREFIX, Transcoder, _HttpError
 
 HERE = Path(__file__).parent
-
-
-@pytest.fixture(scope="module")
-def things(tmp_path_factory: pytest.TempPathFactory) -> FileDescriptor:
-    """tests/unit/api/things.proto, compiled and added to the default pool."""
-    out = tmp_path_factory.mktemp("things") / "things.binpb"
-    googleapis = Path(google.api.__path__[0]).parent.parent
-    well_known = Path(grpc_tools.__path__[0]) / "_proto"
-    args = ["protoc", f"-I{HERE}", f"-I{googleapis}", f"-I{well_known}"]
-    assert (
-        protoc.main([*args, "--include_imports", f"--descriptor_set_out={out}", "things.proto"])
-        == 0
-    )
-    pool = descriptor_pool.Default()
-    for file in descriptor_pb2.FileDescriptorSet.FromString(out.read_bytes()).file:
-        try:
-            pool.FindFileByName(file.name)
-        except KeyError:
-            pool.Add(file)
-    return pool.FindFileByName("things.proto")
 
 
 @pytest.fixture(scope="module")
