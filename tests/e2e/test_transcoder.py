@@ -428,6 +428,14 @@ CASES: list[Case] = [
         status=400,
         check=lambda a, w: a["code"] == 3,
     ),
+    # after the 403 above: pausing it by its state alone (the mask comes from the body)
+    Case(
+        "ExecutionsService.UpdateExecution",
+        "PATCH",
+        "/levante/v2/executions/$exec_running",
+        {"state": "STATE_PAUSED"},
+        check=lambda a, w: a["state"] == "STATE_PAUSED",
+    ),
     # proto3 enums are open: an unknown number parses, and the service refuses it
     Case(
         "WorkflowsService.CreateWorkflows",
