@@ -148,6 +148,10 @@ class Transcoder:
             return error.response()
         except MappingError as error:
             return _status_response(grpc.StatusCode.INVALID_ARGUMENT, str(error))
+        except web.HTTPRequestEntityTooLarge as error:
+            return _status_response(
+                grpc.StatusCode.INVALID_ARGUMENT, error.text or "body too large", http_status=413
+            )
         try:
             response = await call(message, metadata=metadata, timeout=timeout)
         except grpc.aio.AioRpcError as error:
