@@ -116,9 +116,11 @@ class _Run(LifecycleMixin, PolicyMixin):
         task = self.tasks.get(event.task_id)
         if task is None or task.state in COMPLETED or self.state.state in COMPLETED:
             return
-        action = next((a for a in task.live_actions if a.id == event.action_id), None)
-        if action is None or action.state in COMPLETED:
+        index = task.index()
+        position = index.position(event.action_id)
+        if position is None or task.actions[position].state in COMPLETED:
             return  # a redelivered result: already applied
+        action = task.actions[position]
         result = event.result
         if event.failed and result is None:
             result = event.error or "Action failed"
@@ -141,14 +143,22 @@ class _Run(LifecycleMixin, PolicyMixin):
                 result = event.error
             else:
                 event = dataclasses.replace(event, result=result)
-        action = dataclasses.replace(
+        finished = dataclasses.replace(
             action,
             state=State.ERROR if event.failed else State.SUCCESS,
             output={"result": result},
             updated_at=self.now,
         )
-        actions = tuple(action if a.id == action.id else a for a in task.actions)
-        task = self._put(dataclasses.replace(task, actions=actions, updated_at=self.now))
+        actions = task.actions[:position] + (finished,) + task.actions[position + 1 :]
+        task = self._put(
+            dataclasses.replace(
+                task,
+                actions=actions,
+                updated_at=self.now,
+                memo=index.replaced(actions, action, finished),
+            )
+        )
+        action = finished
         spec = self.state.spec.tasks[task.name]
         if task.items is not None:
             self._continue_items(task, spec)
@@ -233,7 +243,10 @@ class _Run(LifecycleMixin, PolicyMixin):
             target=target,
             safe_rerun=safe_rerun,
         )
-        task = self._put(dataclasses.replace(task, actions=(*task.actions, action)))
+        actions = (*task.actions, action)
+        task = self._put(
+            dataclasses.replace(task, actions=actions, memo=task.index().appended(actions, action))
+        )
         if spec.workflow:
             self.commands.append(
                 StartChild(
@@ -289,13 +302,13 @@ class _Run(LifecycleMixin, PolicyMixin):
     def _continue_items(self, task: TaskRun, spec: TaskSpec) -> None:
         """Starts the next items within capacity, or completes the task after the last."""
         values = task.items or ()
-        live = task.live_actions
-        running = sum(1 for a in live if a.state not in COMPLETED)
+        progress = task.index()
+        running = progress.running
         limit = task.capacity or len(values)
         # Items not dispatched yet, in order (a rerun of failed items leaves gaps).
-        waiting = sorted(set(range(len(values))) - {a.index for a in live})
-        while waiting and running < limit and self.state.state is State.RUNNING:
-            index = waiting.pop(0)
+        waiting = progress.undispatched(len(values))
+        index = next(waiting, None)
+        while index is not None and running < limit and self.state.state is State.RUNNING:
             data = {**task.in_context, **values[index]}
             try:
                 action_input = self._evaluate(spec.input, data, current=task)
@@ -305,7 +318,8 @@ class _Run(LifecycleMixin, PolicyMixin):
                 return
             task = self._dispatch(task, spec, action_input, index=index)
             running += 1
-        if running or waiting:
+            index = next(waiting, None)
+        if running or index is not None:
             return
         ordered = sorted(task.live_actions, key=lambda a: a.index)
         results = [(a.output or {}).get("result") for a in ordered]

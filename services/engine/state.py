@@ -7,12 +7,13 @@ the runtime writes the difference back. Nothing here does I/O.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from levante.language.spec import ActionSpec, WorkflowSpec
-from levante.states import State
+from levante.states import COMPLETED, State
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,83 @@ class ActionRun:
     safe_rerun: bool = False
     #: Replaced by a rerun of its task; kept for the record, ignored by the machine.
     superseded: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ActionsIndex:
+    """What a with-items task needs to know about its actions, kept up to date per event.
+
+    A task over 10,000 items has 10,000 actions; finding the one that
+    finished, counting those still running and finding the next item to
+    start would each walk them all on every event. The machine derives a new
+    index from the previous one instead (`replaced`, `appended`).
+
+    `positions` maps live action ids to positions in `actions`. It is shared
+    with the indexes derived from this one and only ever grows, so a lookup
+    checks that the position holds that action in *this* tuple. Item indices
+    below `cursor` are all dispatched; `beyond` holds dispatched ones above it
+    (only a rerun of some items leaves such gaps).
+    """
+
+    actions: tuple[ActionRun, ...]
+    positions: dict[str, int]
+    running: int
+    cursor: int
+    beyond: frozenset[int] = frozenset()
+
+    @classmethod
+    def of(cls, actions: tuple[ActionRun, ...]) -> ActionsIndex:
+        """Builds the index of an actions tuple (one pass)."""
+        positions = {a.id: i for i, a in enumerate(actions) if not a.superseded}
+        live = [actions[i] for i in positions.values()]
+        dispatched = {a.index for a in live}
+        cursor = 0
+        while cursor in dispatched:
+            cursor += 1
+        return cls(
+            actions=actions,
+            positions=positions,
+            running=sum(1 for a in live if a.state not in COMPLETED),
+            cursor=cursor,
+            beyond=frozenset(i for i in dispatched if i > cursor),
+        )
+
+    def position(self, action_id: str) -> int | None:
+        """Where the live action `action_id` is in `actions`, if it is there."""
+        position = self.positions.get(action_id)
+        if position is None or position >= len(self.actions):
+            return None
+        return position if self.actions[position].id == action_id else None
+
+    def replaced(
+        self, actions: tuple[ActionRun, ...], old: ActionRun, new: ActionRun
+    ) -> ActionsIndex:
+        """The index after `old` was replaced in place by `new` (same id and item)."""
+        running = self.running - (old.state not in COMPLETED) + (new.state not in COMPLETED)
+        return ActionsIndex(actions, self.positions, running, self.cursor, self.beyond)
+
+    def appended(self, actions: tuple[ActionRun, ...], action: ActionRun) -> ActionsIndex:
+        """The index after `action` was added at the end of the tuple."""
+        self.positions[action.id] = len(actions) - 1
+        cursor, beyond = self.cursor, self.beyond
+        if action.index == cursor:
+            cursor += 1
+            while cursor in beyond:
+                cursor += 1
+            if beyond:
+                beyond = frozenset(i for i in beyond if i > cursor)
+        elif action.index > cursor:
+            beyond = beyond | {action.index}
+        running = self.running + (action.state not in COMPLETED)
+        return ActionsIndex(actions, self.positions, running, cursor, beyond)
+
+    def undispatched(self, count: int) -> Iterator[int]:
+        """Item indices below `count` with no live action, in order."""
+        index = self.cursor
+        while index < count:
+            if index not in self.beyond:
+                yield index
+            index += 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,11 +146,20 @@ class TaskRun:
     capacity: int | None = None
     #: Policy bookkeeping shown in runtime_context (`retry_task_policy`, ...).
     policy: dict[str, Any] = field(default_factory=dict)
+    #: Derived facts about `actions` (see `ActionsIndex`); not part of the value.
+    memo: ActionsIndex | None = field(default=None, compare=False, repr=False)
 
     @property
     def live_actions(self) -> tuple[ActionRun, ...]:
         """The task's runs that count: all but those a rerun superseded."""
         return tuple(a for a in self.actions if not a.superseded)
+
+    def index(self) -> ActionsIndex:
+        """The index of this task's actions (built once per actions tuple)."""
+        memo = self.memo
+        if memo is not None and memo.actions is self.actions:
+            return memo
+        return ActionsIndex.of(self.actions)
 
     def out_context(self) -> dict[str, Any]:
         """What the task hands to the tasks it triggers: its input plus what it published."""

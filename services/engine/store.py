@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
+from itertools import compress
+from operator import is_not
 from typing import Any
 
 from sqlalchemy import Table, Update, bindparam, func, select
@@ -226,21 +228,45 @@ def save(session: Session, before: ExecutionState, after: ExecutionState) -> int
     by_id: dict[str, TaskRun] | None = None
     for task in after.tasks:
         previous = old_tasks.get(task.id)
-        if previous is task or previous == task:
+        if previous is task:
             continue
         if by_id is None:
             by_id = {t.id: t for t in after.tasks}
-        writes.task(after, task, by_id, exists=previous is not None)
-        old_actions = {a.id: a for a in previous.actions} if previous else {}
-        for action in task.actions:
-            # Sub-workflow runs are recorded on the task (subworkflows), not as actions.
+        if previous is None:
+            writes.new_task(after, task, by_id)
+            for action in task.actions:
+                # Sub-workflow runs are recorded on the task (subworkflows), not as actions.
+                if action.kind != "workflow":
+                    writes.action(after, task, action, exists=False)
+            continue
+        writes.changed_task(after, previous, task, by_id)
+        if task.actions is previous.actions:
+            continue
+        old_actions = previous.actions
+        for position in _changed_positions(old_actions, task.actions):
+            action = task.actions[position]
             if action.kind == "workflow":
                 continue
-            old = old_actions.get(action.id)
-            if old is not action and old != action:
-                writes.action(after, task, action, exists=old is not None)
+            old = old_actions[position] if position < len(old_actions) else None
+            if old is None or old.id != action.id:
+                writes.action(after, task, action, exists=False)
+            elif old != action:
+                writes.action(after, task, action, exists=True)
     writes.flush(session)
     return version
+
+
+def _changed_positions(old: tuple[Any, ...], new: tuple[Any, ...]) -> list[int]:
+    """Positions where `new` holds another object than `old`, or that `old` lacks.
+
+    The machine replaces actions in place or appends them, keeping the
+    objects it did not touch, so an identity comparison (done in C, not in a
+    Python loop: a task can have 10,000 actions) finds what to write.
+    """
+    common = min(len(old), len(new))
+    changed = list(compress(range(common), map(is_not, old[:common], new[:common])))
+    changed.extend(range(common, len(new)))
+    return changed
 
 
 #: Execution columns `save` writes when their value changed: (column, state attribute).
@@ -266,33 +292,25 @@ class _Writes:
     def _update(self, model: type, values: dict[str, Any]) -> None:
         self.updates.setdefault((model, tuple(values)), []).append(values)
 
-    def task(
-        self, execution: ExecutionState, task: TaskRun, by_id: dict[str, TaskRun], *, exists: bool
-    ) -> None:
-        values: dict[str, Any] = dict(
-            id=task.id,
-            name=task.name,
-            type=task.type,
-            state=str(task.state),
-            state_info=task.state_info,
-            in_context=_compact_context(execution, task, by_id),
-            published=task.published,
-            result=task.result,
-            runtime_context=_runtime_context(task),
-            items=list(task.items) if task.items is not None else None,
-            subworkflows=[_child_record(a) for a in task.actions if a.kind == "workflow"] or None,
-            processed=task.processed,
-            error_handled=task.error_handled,
-            started_at=task.started_at,
-            finished_at=task.finished_at,
-            updated_at=task.updated_at,
-        )
-        if exists:
-            self._update(models.TaskExecution, values)
-            return
+    def new_task(self, execution: ExecutionState, task: TaskRun, by_id: dict[str, TaskRun]) -> None:
         self.new_tasks.append(
             dict(
-                values,
+                id=task.id,
+                name=task.name,
+                type=task.type,
+                state=str(task.state),
+                state_info=task.state_info,
+                in_context=_compact_context(execution, task, by_id),
+                published=task.published,
+                result=task.result,
+                runtime_context=_runtime_context(task),
+                items=list(task.items) if task.items is not None else None,
+                subworkflows=_subworkflows(task),
+                processed=task.processed,
+                error_handled=task.error_handled,
+                started_at=task.started_at,
+                finished_at=task.finished_at,
+                updated_at=task.updated_at,
                 workflow_execution_id=execution.id,
                 root_execution_id=execution.root_id,
                 workflow_id=execution.workflow_id,
@@ -303,6 +321,32 @@ class _Writes:
                 tags=[],
             )
         )
+
+    def changed_task(
+        self,
+        execution: ExecutionState,
+        previous: TaskRun,
+        task: TaskRun,
+        by_id: dict[str, TaskRun],
+    ) -> None:
+        """Writes the columns of an existing task whose fields changed (a with-items
+        task's 10,000 items are not rewritten for every finished item)."""
+        values: dict[str, Any] = {"id": task.id}
+        for name in _TASK_FIELDS:
+            value = getattr(task, name)
+            old = getattr(previous, name)
+            if value is not old and value != old:
+                values[name] = str(value) if name == "state" else value
+        if "items" in values:
+            values["items"] = list(task.items) if task.items is not None else None
+        if _changed(previous, task, ("in_context", "triggered_by")):
+            values["in_context"] = _compact_context(execution, task, by_id)
+        if _changed(previous, task, ("policy", "triggered_by", "items", "capacity")):
+            values["runtime_context"] = _runtime_context(task)
+        if task.type == "WORKFLOW" and task.actions is not previous.actions:
+            values["subworkflows"] = _subworkflows(task)
+        if len(values) > 1:
+            self._update(models.TaskExecution, values)
 
     def action(
         self, execution: ExecutionState, task: TaskRun, action: ActionRun, *, exists: bool
@@ -391,6 +435,33 @@ def _update_by_id(table: Table, keys: tuple[str, ...]) -> Update:
         .where(table.c.id == bindparam("_id"))
         .values({key: bindparam(key) for key in keys if key != "id"})
     )
+
+
+#: Task fields stored as the column of the same name.
+_TASK_FIELDS = (
+    "state",
+    "state_info",
+    "published",
+    "result",
+    "items",
+    "processed",
+    "error_handled",
+    "started_at",
+    "finished_at",
+    "updated_at",
+)
+
+
+def _changed(previous: TaskRun, task: TaskRun, names: tuple[str, ...]) -> bool:
+    for name in names:
+        value, old = getattr(task, name), getattr(previous, name)
+        if value is not old and value != old:
+            return True
+    return False
+
+
+def _subworkflows(task: TaskRun) -> list[dict[str, Any]] | None:
+    return [_child_record(a) for a in task.actions if a.kind == "workflow"] or None
 
 
 # runtime_context keys rebuilt from other task fields on save; the rest is policy state.
