@@ -298,6 +298,8 @@ def _rpc_error_response(error: grpc.aio.AioRpcError) -> web.Response:
     if status is None:
         status = status_pb2.Status(code=code.value[0], message=error.details() or code.name)
     if code == grpc.StatusCode.UNKNOWN:
-        # A servicer raised something that is not a domain error: a bug.
+        # A servicer raised something that is not a domain error: a bug, whose
+        # details (exception class, SQL, ...) are for the log, not the client.
         log.error("a transcoded call failed unexpectedly", details=error.details())
+        status = status_pb2.Status(code=code.value[0], message="internal error; see the server log")
     return _status_response(code, status.message, status=status)

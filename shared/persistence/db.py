@@ -17,7 +17,10 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session, sessionmaker
+
+from levante.errors import InputError
 
 _WRITE = "levante_write"
 
@@ -60,19 +63,35 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A read-write transaction, committed when the block exits cleanly."""
-        with self._writer.begin() as session:
+        """A read-write transaction, committed when the block exits cleanly.
+
+        Raises InputError for a value the database refuses (see `_refused`).
+        """
+        with _refused(), self._writer.begin() as session:
             yield session
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A read-only transaction."""
-        with self._reader() as session, session.begin():
+        """A read-only transaction; InputError for a value the database refuses."""
+        with _refused(), self._reader() as session, session.begin():
             yield session
 
     def dispose(self) -> None:
         """Closes every pooled connection."""
         self.engine.dispose()
+
+
+@contextmanager
+def _refused() -> Iterator[None]:
+    """A value the database cannot hold (PostgreSQL's data exceptions, class 22) is bad input.
+
+    E.g. a NUL character in a name or id: SQLite stores it, PostgreSQL refuses
+    it; either way the caller gets an answer, not an internal error.
+    """
+    try:
+        yield
+    except DataError as error:
+        raise InputError(f"A value cannot be stored or looked up: {error.orig}") from error
 
 
 def _configure_sqlite(engine: Engine) -> None:

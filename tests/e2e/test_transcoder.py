@@ -682,6 +682,18 @@ def test_answers_are_what_grpc_answers(levante: LevanteProcess, world: dict[str,
     assert json_format.ParseDict(answer, execution_pb2.Execution()) == found
 
 
+@pytest.mark.parametrize(
+    "path",
+    ["/levante/v2/workflows/a%00b", "/levante/v2/tasks/a%00b", "/v2/workflows/a%00b"],
+)
+def test_a_nul_character_is_bad_input_on_every_database(levante: LevanteProcess, path: str) -> None:
+    """SQLite stores NUL, PostgreSQL refuses it: not found, or a 400 naming it; never a 500."""
+    status, _, answer = call(levante, "GET", path)
+    assert status in (400, 404), answer
+    message = answer.get("message") or answer.get("faultstring")
+    assert status == 404 or "NUL" in message, answer
+
+
 def test_a_deadline_from_grpc_timeout_is_enforced(
     levante: LevanteProcess, world: dict[str, str]
 ) -> None:
