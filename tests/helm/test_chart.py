@@ -392,3 +392,15 @@ def test_mesh_values_set_no_tls_of_their_own(rendered: dict[str, Render], name: 
 def test_without_a_mesh_no_pod_is_injected(rendered: dict[str, Render]) -> None:
     text = yaml.safe_dump_all(rendered["production"].documents)
     assert "sidecar.istio.io" not in text and "linkerd.io" not in text and "istio.io" not in text
+
+
+def test_an_external_nats_url_can_come_from_a_secret(tmp_path: Path) -> None:
+    values = tmp_path / "nats.yaml"
+    values.write_text(yaml.safe_dump({"nats": {"enabled": False, "existingSecret": "nats-creds"}}))
+    result = render([VALUES / "minimal.yaml", values])
+    assert result.returncode == 0, result.stderr
+    assert "LEVANTE_NATS_URL" not in config_map(result)
+    assert not [d for d in result.of_kind("StatefulSet") if d["metadata"]["name"] == "levante-nats"]
+    for doc in levante_deployments(result):
+        ref = env_of(pod_spec(doc)["containers"][0])["LEVANTE_NATS_URL"]["valueFrom"]
+        assert ref["secretKeyRef"] == {"name": "nats-creds", "key": "nats-url"}

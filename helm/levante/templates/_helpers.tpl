@@ -64,7 +64,7 @@ app.kubernetes.io/part-of: levante
 {{- define "levante.streamReplicas" -}}
 {{- if .Values.nats.streamReplicas }}
 {{- .Values.nats.streamReplicas }}
-{{- else if and .Values.nats.enabled (not .Values.nats.url) (ge (int .Values.nats.replicas) 3) }}
+{{- else if and .Values.nats.enabled (not .Values.nats.url) (not .Values.nats.existingSecret) (ge (int .Values.nats.replicas) 3) }}
 {{- 3 }}
 {{- else }}
 {{- 1 }}
@@ -284,6 +284,13 @@ env:
       secretKeyRef:
         name: {{ include "levante.databaseSecretName" . }}
         key: {{ include "levante.databaseSecretKey" . }}
+  {{- if .Values.nats.existingSecret }}
+  - name: LEVANTE_NATS_URL
+    valueFrom:
+      secretKeyRef:
+        name: {{ .Values.nats.existingSecret }}
+        key: {{ .Values.nats.existingSecretKey }}
+  {{- end }}
   {{- if include "levante.encryptionSecretName" . }}
   - name: LEVANTE_ENCRYPTION_KEY
     valueFrom:
