@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,7 +28,8 @@ def descriptor_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("descriptors") / "levante.pb"
     subprocess.run(
         [
-            str(ROOT / ".venv" / "bin" / "python"),
+            # This interpreter has grpcio-tools (the dev dependencies).
+            sys.executable,
             str(ROOT / "scripts" / "proto_descriptor.py"),
             str(out),
         ],
