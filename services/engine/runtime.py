@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from levante import metrics
 from levante.engine import actions as direct_actions
+from levante.engine import events as execution_events
 from levante.engine import store, workflows
 from levante.engine.cache import StateCache
 from levante.engine.machine import step
@@ -258,6 +259,7 @@ class EngineRuntime(OperationsMixin):
         executors leaves, through the outbox.
         """
         outgoing: list[Outgoing] = []
+        announced: list[Outgoing] = []  # state-change events, sent after the work
         timers: list[ScheduleTimer] = []
         queue: deque[tuple[str, list[Event]]] = deque([(execution_id, list(events))])
         while queue:
@@ -276,6 +278,7 @@ class EngineRuntime(OperationsMixin):
                 version = store.save(session, before, state)
                 if fresh is not None:
                     fresh.append((current_id, version, state))
+                announced += execution_events.state_events(before, state, now, self._new_id)
             for command in commands:
                 if isinstance(command, RunAction):
                     outgoing.append(outgoing_for(command, now))
@@ -300,6 +303,7 @@ class EngineRuntime(OperationsMixin):
                             ],
                         )
                     )
+        outgoing += announced
         add_to_outbox(session, outgoing, now=now)
         session.add_all(timer_row(timer, now) for timer in timers)
         return _Applied(outgoing, len(events))

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import compress
+from operator import is_not
 from typing import Any
 
 from levante.language.spec import ActionSpec, WorkflowSpec
@@ -36,6 +38,19 @@ class ActionRun:
     safe_rerun: bool = False
     #: Replaced by a rerun of its task; kept for the record, ignored by the machine.
     superseded: bool = False
+
+
+def changed_positions(old: tuple[Any, ...], new: tuple[Any, ...]) -> list[int]:
+    """Positions where `new` holds another object than `old`, or that `old` lacks.
+
+    The machine replaces actions in place or appends them, keeping the
+    objects it did not touch, so an identity comparison (done in C, not in a
+    Python loop: a task can have 10,000 actions) finds what changed.
+    """
+    common = min(len(old), len(new))
+    changed = list(compress(range(common), map(is_not, old[:common], new[:common])))
+    changed.extend(range(common, len(new)))
+    return changed
 
 
 @dataclass(frozen=True, slots=True)

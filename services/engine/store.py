@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
-from itertools import compress
-from operator import is_not
 from typing import Any
 
 from sqlalchemy import Table, Update, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from levante.engine.cache import StateCache
-from levante.engine.state import ActionRun, ExecutionState, TaskRun
+from levante.engine.state import ActionRun, ExecutionState, TaskRun, changed_positions
 from levante.errors import DefinitionError, NotFoundError
 from levante.language import parse, parse_actions
 from levante.language.spec import ActionSpec, Document, WorkflowSpec
@@ -243,7 +241,7 @@ def save(session: Session, before: ExecutionState, after: ExecutionState) -> int
         if task.actions is previous.actions:
             continue
         old_actions = previous.actions
-        for position in _changed_positions(old_actions, task.actions):
+        for position in changed_positions(old_actions, task.actions):
             action = task.actions[position]
             if action.kind == "workflow":
                 continue
@@ -254,19 +252,6 @@ def save(session: Session, before: ExecutionState, after: ExecutionState) -> int
                 writes.action(after, task, action, exists=True)
     writes.flush(session)
     return version
-
-
-def _changed_positions(old: tuple[Any, ...], new: tuple[Any, ...]) -> list[int]:
-    """Positions where `new` holds another object than `old`, or that `old` lacks.
-
-    The machine replaces actions in place or appends them, keeping the
-    objects it did not touch, so an identity comparison (done in C, not in a
-    Python loop: a task can have 10,000 actions) finds what to write.
-    """
-    common = min(len(old), len(new))
-    changed = list(compress(range(common), map(is_not, old[:common], new[:common])))
-    changed.extend(range(common, len(new)))
-    return changed
 
 
 #: Execution columns `save` writes when their value changed: (column, state attribute).

@@ -7,6 +7,10 @@ Streams (file storage, de-duplication window two minutes):
   target (`default` when a task names none).
 - LEVANTE_ENGINE_EVENTS, subject `levante.engine.events`, work-queue
   retention: one EngineEvent per message, for the engines.
+- LEVANTE_EXECUTION_EVENTS, subjects
+  `levante.events.<root_execution_id>.<execution_id>.<entity>`, kept for
+  seven days: one `levante.v2.ExecutionEvent` per state change, for watchers
+  and integrators.
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ WORK_STREAM = "LEVANTE_WORK"
 EVENTS_STREAM = "LEVANTE_ENGINE_EVENTS"
 ENGINE_EVENTS_SUBJECT = "levante.engine.events"
 ENGINE_CONSUMER = "engine"
+EXECUTION_EVENTS_STREAM = "LEVANTE_EXECUTION_EVENTS"
+EXECUTION_EVENTS_MAX_AGE_SECONDS = 7 * 24 * 3600.0
 DEFAULT_TARGET = "default"
 DUPLICATE_WINDOW_SECONDS = 120.0
 
@@ -58,6 +64,16 @@ def work_filter(target: str | None) -> str:
 def executor_consumer(target: str | None) -> str:
     """The durable consumer shared by every executor of `target`."""
     return f"executor-{target or DEFAULT_TARGET}"
+
+
+def execution_event_subject(root_execution_id: str, execution_id: str, entity: str) -> str:
+    """The subject of a state change of `entity` (workflow, task, action) in a tree."""
+    return f"levante.events.{root_execution_id}.{execution_id}.{entity}"
+
+
+def execution_events_filter(root_execution_id: str) -> str:
+    """The subjects of every state change in the tree of `root_execution_id`."""
+    return f"levante.events.{root_execution_id}.>"
 
 
 async def connect(url: str, *, name: str) -> Client:
@@ -90,6 +106,15 @@ async def ensure_streams(js: JetStreamContext, *, replicas: int = 1) -> None:
             name=EVENTS_STREAM,
             subjects=[ENGINE_EVENTS_SUBJECT],
             retention=RetentionPolicy.WORK_QUEUE,
+            storage=StorageType.FILE,
+            duplicate_window=DUPLICATE_WINDOW_SECONDS,
+            num_replicas=replicas,
+        ),
+        StreamConfig(
+            name=EXECUTION_EVENTS_STREAM,
+            subjects=["levante.events.>"],
+            retention=RetentionPolicy.LIMITS,
+            max_age=EXECUTION_EVENTS_MAX_AGE_SECONDS,
             storage=StorageType.FILE,
             duplicate_window=DUPLICATE_WINDOW_SECONDS,
             num_replicas=replicas,

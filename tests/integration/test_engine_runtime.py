@@ -7,7 +7,7 @@ import json
 import threading
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from levante import language
 from levante.engine.runtime import EngineRuntime
@@ -77,6 +77,8 @@ def _start(db: Database) -> tuple[str, list[messages_pb2.RunAction]]:
     )
     commands = []
     for message in outgoing:
+        if not message.subject.startswith("levante.work."):
+            continue  # a state-change event
         command = messages_pb2.RunAction()
         command.ParseFromString(message.payload)
         commands.append(command)
@@ -123,7 +125,10 @@ def test_applying_an_event_twice_is_harmless(database: Database) -> None:
     event = _result_event(execution_id, commands[0])
     first = runtime._apply_events(execution_id, [event])
     again = runtime._apply_events(execution_id, [event, event])
-    assert first == [] and again == []
+    # The first application announces the action's and task's new states but
+    # sends no work; applying it again changes nothing and announces nothing.
+    assert [m.subject.split(".")[-1] for m in first] == ["action", "task"]
+    assert again == []
     with database.read() as session:
         tasks = session.scalars(
             select(models.TaskExecution).where(
@@ -131,15 +136,28 @@ def test_applying_an_event_twice_is_harmless(database: Database) -> None:
             )
         ).all()
         assert sorted((t.name, t.state) for t in tasks) == [("a", "SUCCESS"), ("b", "RUNNING")]
-        outbox = session.scalar(select(func.count()).select_from(models.OutboxMessage))
-        assert outbox == 2, "only the two RunAction commands of the start are owed"
+        owed = session.scalars(select(models.OutboxMessage.subject)).all()
+        work = [subject for subject in owed if subject.startswith("levante.work.")]
+        assert len(work) == 2, "only the two RunAction commands of the start are owed"
+        # Besides them, the state changes: the start's 5 and the completion's 2.
+        assert len(owed) - len(work) == 7
 
 
 def test_start_and_commands_are_in_the_outbox_until_published(database: Database) -> None:
     _store_workflow(database, PARALLEL)
     execution_id, commands = _start(database)
     with database.read() as session:
-        ids = set(session.scalars(select(models.OutboxMessage.id)).all())
+        rows = session.execute(select(models.OutboxMessage.id, models.OutboxMessage.subject)).all()
+    ids = {row.id for row in rows if row.subject.startswith("levante.work.")}
     assert ids == {c.action_execution_id for c in commands}
+    # The state changes of the start are owed too: the execution, each task, each action.
+    events = [row.subject for row in rows if row.subject.startswith("levante.events.")]
+    assert sorted(s.split(".")[-1] for s in events) == [
+        "action",
+        "action",
+        "task",
+        "task",
+        "workflow",
+    ]
     assert {c.action_name for c in commands} == {"std.echo"}
     assert all(c.execution_id == execution_id for c in commands)
