@@ -8,13 +8,15 @@ of `levante.listing` with keyset paging on (sort keys..., id).
 from __future__ import annotations
 
 import dataclasses
+import json
+import operator
 import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Boolean, DateTime, and_, delete, false, or_, select
+from sqlalchemy import JSON, Boolean, DateTime, Text, and_, cast, delete, false, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -452,9 +454,8 @@ class Repository:
                     raise NotFoundError(f"{model.__name__} not found [id={query.marker}]")
                 statement = statement.where(_after(columns, order, marker_row))
             for o in order:
-                statement = statement.order_by(
-                    columns[o.field].desc() if o.descending else columns[o.field].asc()
-                )
+                column = _comparable(columns[o.field])[0]
+                statement = statement.order_by(column.desc() if o.descending else column.asc())
             rows = session.scalars(statement.limit(limit)).all()
             items = tuple(_record(record, row) for row in rows)
         next_marker = rows[-1].id if len(rows) == limit else None
@@ -468,9 +469,25 @@ def _duplicate(name: str, namespace: str) -> AlreadyExistsError:
     )
 
 
+def _comparable(column: Any, value: Any = None) -> tuple[Any, Any]:
+    """A JSON column compares as its text, with values as JSON text, as SQLite does anyway.
+
+    PostgreSQL has no `=` or ordering for `json`: comparing it directly fails.
+    """
+    if not isinstance(column.type, JSON):
+        return column, value
+    if isinstance(value, tuple):
+        return cast(column, Text), tuple(json.dumps(v) for v in value)
+    return cast(column, Text), (None if value is None else json.dumps(value))
+
+
 def _condition(columns: Any, item: Filter) -> Any:
     column = columns[item.field]
     value = _coerce(column, item.value)
+    if item.op == "has":
+        return _comparable(column)[0].contains(str(value), autoescape=True)
+    if value is not None:
+        column, value = _comparable(column, value)
     if item.op == "eq":
         return column.is_(None) if value is None else column == value
     if item.op == "neq":
@@ -512,8 +529,11 @@ def _after(columns: Any, order: list[Order], marker: Any) -> Any:
     """Rows strictly after `marker` in the given ordering (keyset paging)."""
     clauses = []
     for index, current in enumerate(order):
-        equal = [columns[o.field] == getattr(marker, o.field) for o in order[:index]]
-        column, value = columns[current.field], getattr(marker, current.field)
+        equal = [
+            operator.eq(*_comparable(columns[o.field], getattr(marker, o.field)))
+            for o in order[:index]
+        ]
+        column, value = _comparable(columns[current.field], getattr(marker, current.field))
         beyond = column < value if current.descending else column > value
         clauses.append(and_(*equal, beyond))
     return or_(*clauses)
