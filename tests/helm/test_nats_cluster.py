@@ -99,8 +99,8 @@ async def _stream_replicas(url: str, *, timeout: float = 60.0) -> dict[str, int]
         while True:
             try:
                 found = {}
-                for name in (jetstream.WORK_STREAM, jetstream.EVENTS_STREAM):
-                    info = await js.stream_info(name)
+                for info in await js.streams_info():
+                    name = info.config.name
                     # The stream's leader and its followers: all servers hold a copy.
                     copies = 1 + len(info.cluster.replicas or []) if info.cluster else 1
                     found[name] = min(info.config.num_replicas or 1, copies)
@@ -132,6 +132,7 @@ def test_levante_creates_its_streams_on_all_three_servers(
     try:
         # Asked through another server of the cluster than the one Levante used.
         replicas = asyncio.run(_stream_replicas(nats_cluster[2]))
-        assert replicas == {jetstream.WORK_STREAM: 3, jetstream.EVENTS_STREAM: 3}
+        assert {jetstream.WORK_STREAM, jetstream.EVENTS_STREAM} <= set(replicas)
+        assert set(replicas.values()) == {3}, replicas
     finally:
         server.stop()
