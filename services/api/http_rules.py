@@ -44,6 +44,8 @@ from google.protobuf.descriptor import (
 from google.protobuf.message import Message
 
 METHODS = ("get", "put", "post", "delete", "patch")
+#: Content type of a server stream's answer: one JSON object per line.
+STREAM_CONTENT_TYPE = "application/x-ndjson"
 # Well-known messages whose JSON form is a single string or scalar: they can
 # be set from one query parameter.
 SCALAR_MESSAGES = frozenset(
@@ -307,12 +309,14 @@ class HttpRule:
         return self.method.input_type
 
     @property
-    def streaming(self) -> bool:
-        """Whether the RPC streams (client or server side): not transcoded."""
-        return bool(
-            getattr(self.method, "client_streaming", False)
-            or getattr(self.method, "server_streaming", False)
-        )
+    def client_streaming(self) -> bool:
+        """Whether the RPC takes a stream of requests: not transcoded (one HTTP body)."""
+        return bool(getattr(self.method, "client_streaming", False))
+
+    @property
+    def server_streaming(self) -> bool:
+        """Whether the RPC answers with a stream: newline-delimited JSON over HTTP."""
+        return bool(getattr(self.method, "server_streaming", False))
 
     def body_field(self) -> FieldDescriptor | None:
         """The request field the body maps to; None for no body or `*`."""

@@ -18,7 +18,13 @@ from google.api import field_behavior_pb2
 from google.protobuf import descriptor_pb2
 from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
 
-from levante.api.http_rules import HttpRule, PathTemplate, is_map, query_settable
+from levante.api.http_rules import (
+    STREAM_CONTENT_TYPE,
+    HttpRule,
+    PathTemplate,
+    is_map,
+    query_settable,
+)
 
 OPENAPI_VERSION = "3.1.0"
 _REF = "#/components/schemas/"
@@ -362,8 +368,16 @@ def _operation(rule: HttpRule, schemas: _Schemas) -> tuple[str, dict[str, Any]]:
         if response_field is None
         else schemas.field(response_field)
     )
+    success = {"description": "OK", "content": {"application/json": {"schema": answer}}}
+    if rule.server_streaming:
+        line = {
+            "type": "object",
+            "description": "One per line: each message as `result`; a late failure as `error`.",
+            "properties": {"result": answer, "error": schemas.ref("google.rpc.Status")},
+        }
+        success = {"description": "A stream", "content": {STREAM_CONTENT_TYPE: {"schema": line}}}
     operation["responses"] = {
-        "200": {"description": "OK", "content": {"application/json": {"schema": answer}}},
+        "200": success,
         "default": {
             "description": "An error, as a google.rpc.Status.",
             "content": {"application/json": {"schema": schemas.ref("google.rpc.Status")}},

@@ -7,6 +7,9 @@ the RPC's request message and sent over a loopback gRPC channel to this
 process's own gRPC server, so interceptors, deadlines and error mapping are
 exactly those a gateway would see. Answers are proto3 JSON; failures are a
 `google.rpc.Status` in JSON with grpc-gateway's HTTP status for its code.
+A server-streaming RPC answers as grpc-gateway streams: one JSON object per
+line, `{"result": ...}` per message and `{"error": <Status>}` if the stream
+fails after it started (a failure before the first message is a plain error).
 
 Every rule lives under `/levante/v2`, which Mistral's `/v2` face never uses.
 """
@@ -15,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import grpc
@@ -25,7 +28,7 @@ from google.protobuf import any_pb2, json_format
 from google.rpc import error_details_pb2, status_pb2
 
 from levante.api import http_rules
-from levante.api.http_rules import HttpRule, MappingError
+from levante.api.http_rules import STREAM_CONTENT_TYPE, HttpRule, MappingError
 from levante.rpc import DOMAIN
 
 log = structlog.get_logger(__name__)
@@ -80,6 +83,8 @@ class Transcoder:
         rules: The rules to serve; default every rule of `levante.v2`.
         openapi: The OpenAPI document served at `/levante/v2/openapi.json`
             (built from the rules when not given).
+        channel: Opens the channel to `target` (insecure by default; TLS
+            when the server speaks it).
     """
 
     def __init__(
@@ -88,8 +93,10 @@ class Transcoder:
         target: str,
         rules: Sequence[HttpRule] | None = None,
         openapi: dict[str, Any] | None = None,
+        channel: Callable[[str], grpc.aio.Channel] = grpc.aio.insecure_channel,
     ) -> None:
         self._target = target
+        self._new_channel = channel
         found = http_rules.discover() if rules is None else list(rules)
         self.rules: list[HttpRule] = []
         for rule in found:
@@ -130,13 +137,14 @@ class Transcoder:
         except _HttpError as error:
             return error.response()
         answer = await self._transcode(request, rule, values)
-        # Which binding answered: for clients' logs, and the tests' proof of coverage.
-        answer.headers[RULE_HEADER] = rule.key
+        if not answer.prepared:  # a stream set it before its first line
+            # Which binding answered: for clients' logs, and the tests' proof of coverage.
+            answer.headers[RULE_HEADER] = rule.key
         return answer
 
     async def _transcode(
         self, request: web.Request, rule: HttpRule, values: dict[tuple[str, ...], str]
-    ) -> web.Response:
+    ) -> web.StreamResponse:
         try:
             body = await _json_body(request) if rule.body else None
             message = http_rules.build_request(
@@ -152,6 +160,8 @@ class Transcoder:
             return _status_response(
                 grpc.StatusCode.INVALID_ARGUMENT, error.text or "body too large", http_status=413
             )
+        if rule.server_streaming:
+            return await _stream(request, rule, call(message, metadata=metadata, timeout=timeout))
         try:
             response = await call(message, metadata=metadata, timeout=timeout)
         except grpc.aio.AioRpcError as error:
@@ -186,23 +196,51 @@ class Transcoder:
 
     def _call(self, rule: HttpRule) -> Any:
         name = f"/{rule.method.containing_service.full_name}/{rule.method.name}"
-        if rule.streaming:
+        if rule.client_streaming:
             raise _HttpError(
-                501, grpc.StatusCode.UNIMPLEMENTED, f"{name} streams; it is not transcoded"
+                501, grpc.StatusCode.UNIMPLEMENTED, f"{name} takes a stream; it is not transcoded"
             )
         if self._channel is None:
-            self._channel = grpc.aio.insecure_channel(self._target)
+            self._channel = self._new_channel(self._target)
             self._calls = {}
         call = self._calls.get(name)
         if call is None:
             output = http_rules.message_class(rule.method.output_type)
-            call = self._channel.unary_unary(
+            kind = (
+                self._channel.unary_stream if rule.server_streaming else self._channel.unary_unary
+            )
+            call = kind(
                 name,
                 request_serializer=lambda message: message.SerializeToString(),
                 response_deserializer=output.FromString,
             )
             self._calls[name] = call
         return call
+
+
+async def _stream(request: web.Request, rule: HttpRule, stream: Any) -> web.StreamResponse:
+    """Relays a server stream as newline-delimited JSON, as grpc-gateway does."""
+    try:
+        try:
+            item = await stream.read()
+        except grpc.aio.AioRpcError as error:
+            return _rpc_error_response(error)
+        answer = web.StreamResponse(
+            headers={"Content-Type": STREAM_CONTENT_TYPE, RULE_HEADER: rule.key}
+        )
+        await answer.prepare(request)
+        try:
+            while item is not grpc.aio.EOF:
+                line = {"result": http_rules.render_response(rule, item)}
+                await answer.write(json.dumps(line).encode() + b"\n")
+                item = await stream.read()
+        except grpc.aio.AioRpcError as error:
+            status = json.loads(_rpc_error_response(error).text or "{}")
+            await answer.write(json.dumps({"error": status}).encode() + b"\n")
+        await answer.write_eof()
+        return answer
+    finally:
+        stream.cancel()  # the client went away, or the stream is done: a no-op then
 
 
 class _HttpError(Exception):
@@ -246,7 +284,8 @@ def _call_options(request: web.Request) -> tuple[list[tuple[str, str]], float | 
     metadata: list[tuple[str, str]] = []
     for name, value in request.headers.items():
         lower = name.lower()
-        if lower == "authorization":
+        if lower in ("authorization", "x-auth-token"):
+            # Credentials travel on: the gRPC server authenticates the call.
             metadata.append((lower, value))
         elif lower.startswith(_METADATA_PREFIX) and len(lower) > len(_METADATA_PREFIX):
             key = lower[len(_METADATA_PREFIX) :]

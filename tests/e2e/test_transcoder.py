@@ -370,6 +370,21 @@ CASES: list[Case] = [
         "/levante/v2/workbooks/$wb_id/members/project-d",
         check=lambda a, w: a == {},
     ),
+    # execution events: a server stream, one JSON object per line
+    Case(
+        "ExecutionEventsService.WatchExecution",
+        "GET",
+        "/levante/v2/executions/$exec_ok/events?replay=true",
+        check=lambda a, w: (
+            all("result" in line for line in a)
+            and any(
+                line["result"]["executionId"] == w["exec_ok"]
+                and line["result"]["entity"] == "EVENT_ENTITY_WORKFLOW_EXECUTION"
+                and line["result"]["newState"] == "SUCCESS"
+                for line in a
+            )
+        ),
+    ),
     # namespaces and services
     Case(
         "NamespacesService.ListNamespaces",
@@ -651,6 +666,8 @@ def call(
             status, headers, raw = response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as error:
         status, headers, raw = error.code, dict(error.headers), error.read()
+    if headers.get("Content-Type", "").startswith("application/x-ndjson"):
+        return status, headers, [json.loads(line) for line in raw.splitlines()]
     return status, headers, json.loads(raw)
 
 
@@ -661,7 +678,7 @@ def test_case(levante: LevanteProcess, world: dict[str, str], case: Case) -> Non
     )
     assert status == case.status, answer
     assert headers.get(RULE_HEADER, "") == (f"levante.v2.{case.rule}" if case.rule else ""), headers
-    assert headers["Content-Type"].startswith("application/json")
+    assert headers["Content-Type"].startswith(("application/json", "application/x-ndjson"))
     if status >= 400:
         reason = answer["details"][0]["reason"]
         assert reason.startswith("TRANSCODER_") == (case.answered_by == "transcoder"), reason

@@ -144,6 +144,7 @@ def test_every_binding_is_discovered(rules: dict[str, HttpRule]) -> None:
         ),
         "ThingsService.MoveThing": ("POST", "/levante/v2/{name=shelves/*/things/*}:move", "*", ""),
         "ThingsService.ReadFile": ("HEAD", "/levante/v2/files/{path=**}", "", ""),
+        "ThingsService.WatchThings": ("GET", "/levante/v2/{name=shelves/*}/things:watch", "", ""),
     }
 
 
@@ -152,7 +153,7 @@ def test_the_public_rules_are_valid_and_live_under_the_transcoded_prefix() -> No
     assert found, "levante.v2 has http rules"
     for rule in found:
         assert rule.template.text.startswith(f"{PREFIX}/"), rule
-        assert not rule.streaming, rule
+        assert not rule.client_streaming, rule
     pairs = [(rule.http_method, rule.template.text) for rule in found]
     assert len(pairs) == len(set(pairs)), "two rules share a method and path"
 
