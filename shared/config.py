@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from levante.errors import InputError
+from levante.security.settings import SecuritySettings
 
 SERVICES = ("api", "engine", "executor", "scheduler")
 
@@ -21,7 +22,8 @@ class Settings:
     LEVANTE_DATABASE_URL, LEVANTE_ENGINE_ADDRESS, LEVANTE_LOG_LEVEL,
     LEVANTE_LOG_FORMAT, LEVANTE_NATS_STREAM_REPLICAS (how many NATS servers
     keep a copy of each JetStream stream: 1 for one server, 3 for a
-    production cluster of three or more).
+    production cluster of three or more). `security` holds authentication,
+    encryption, TLS and limits (`levante.security.settings`).
     """
 
     data_dir: Path
@@ -34,6 +36,7 @@ class Settings:
     log_level: str = "info"
     log_format: str = "console"
     nats_stream_replicas: int = 1
+    security: SecuritySettings = field(default_factory=SecuritySettings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -50,6 +53,7 @@ class Settings:
             log_level=env.get("LEVANTE_LOG_LEVEL", "info").lower(),
             log_format=env.get("LEVANTE_LOG_FORMAT", "console").lower(),
             nats_stream_replicas=_stream_replicas(env),
+            security=SecuritySettings.from_env(env),
         )
 
     @property

@@ -74,6 +74,22 @@ class FailedPreconditionError(LevanteError):
     """The resource is not in a state that allows the operation."""
 
 
+class UnauthenticatedError(LevanteError):
+    """The request carries no credentials, or credentials that do not verify (HTTP 401)."""
+
+
+class PayloadTooLargeError(InputError):
+    """A definition, input or body is larger than the configured limit (HTTP 413)."""
+
+
+class RateLimitedError(LevanteError):
+    """The caller's project is over its rate limit; retry after `retry_after` seconds."""
+
+    def __init__(self, message: str, *, retry_after: float = 1.0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class ExpressionError(LevanteError):
     """An expression failed to parse or to evaluate.
 

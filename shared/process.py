@@ -12,6 +12,7 @@ from nats.js import JetStreamContext
 
 from levante.config import Settings
 from levante.persistence.db import Database
+from levante.security.auth import Authentication
 
 
 @dataclass(slots=True)
@@ -27,6 +28,8 @@ class Shared:
     #: The services this process runs (`--services`), and its executor target.
     services: tuple[str, ...] = ()
     executor_target: str | None = None
+    #: Verifies tokens (None while authentication is off).
+    authentication: Authentication | None = None
 
 
 class Service(Protocol):

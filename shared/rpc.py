@@ -28,6 +28,8 @@ _CODES: tuple[tuple[type[errors.LevanteError], grpc.StatusCode], ...] = (
     (errors.AlreadyExistsError, grpc.StatusCode.ALREADY_EXISTS),
     (errors.FailedPreconditionError, grpc.StatusCode.FAILED_PRECONDITION),
     (errors.ForbiddenError, grpc.StatusCode.PERMISSION_DENIED),
+    (errors.UnauthenticatedError, grpc.StatusCode.UNAUTHENTICATED),
+    (errors.RateLimitedError, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (errors.InputError, grpc.StatusCode.INVALID_ARGUMENT),
     (errors.UnavailableError, grpc.StatusCode.UNAVAILABLE),
     (errors.LevanteError, grpc.StatusCode.INTERNAL),
@@ -93,11 +95,23 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
         )
 
 
-def create_server(*, bind: str) -> tuple[grpc.aio.Server, int]:
-    """A gRPC server with the error interceptor, listening on `bind` ("host:port")."""
-    server = grpc.aio.server(interceptors=[ErrorInterceptor()])
+def create_server(
+    *,
+    bind: str,
+    interceptors: Iterable[grpc.aio.ServerInterceptor] = (),
+    credentials: grpc.ServerCredentials | None = None,
+) -> tuple[grpc.aio.Server, int]:
+    """A gRPC server with the error interceptor, listening on `bind` ("host:port").
+
+    `interceptors` run inside the error interceptor (authentication);
+    with `credentials` the port speaks TLS only.
+    """
+    server = grpc.aio.server(interceptors=[ErrorInterceptor(), *interceptors])
     try:
-        port = server.add_insecure_port(bind)
+        if credentials is not None:
+            port = server.add_secure_port(bind, credentials)
+        else:
+            port = server.add_insecure_port(bind)
     except RuntimeError:
         port = 0
     if port == 0:

@@ -25,6 +25,8 @@ from levante.messaging import jetstream
 from levante.persistence import migrate
 from levante.persistence.db import Database
 from levante.process import Service, Shared
+from levante.security import tls
+from levante.security.auth import Authentication
 
 log = structlog.get_logger(__name__)
 
@@ -110,7 +112,17 @@ async def serve(
             raise UnavailableError(f"cannot connect to NATS at {nats_url}: {reason}") from error
         js = nc.jetstream()
         await jetstream.ensure_streams(js, replicas=settings.nats_stream_replicas)
-        server, port = rpc.create_server(bind=f"{settings.bind_host}:{settings.grpc_port}")
+        authentication = Authentication.from_settings(settings.security)
+        interceptors = []
+        if authentication is not None and "api" in names:
+            from levante.api.authn import AuthInterceptor
+
+            interceptors.append(AuthInterceptor(authentication))
+        server, port = rpc.create_server(
+            bind=f"{settings.bind_host}:{settings.grpc_port}",
+            interceptors=interceptors,
+            credentials=tls.server_credentials(settings.security),
+        )
         shared = Shared(
             settings=settings,
             database=database,
@@ -120,6 +132,7 @@ async def serve(
             stopping=stopping,
             services=names,
             executor_target=executor_target,
+            authentication=authentication,
         )
         services = build_services(shared, names, executor_target=executor_target)
         grpc_names = [name for s in services for name in s.grpc_services]
@@ -135,6 +148,8 @@ async def serve(
             grpc=f"{settings.bind_host}:{port}",
             nats=nats_url,
             database=database.url.split("@")[-1],
+            authentication="on" if authentication is not None else "off",
+            tls="on" if settings.security.tls else "off",
         )
         if ready is not None:
             ready.set()

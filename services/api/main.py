@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 
-import grpc
 import structlog
 from aiohttp import web
 
 from levante.actions import ActionCatalogue
 from levante.api.actions import ActionsServicer
+from levante.api.authn import rest_middleware
 from levante.api.cron_triggers import CronTriggersServicer
 from levante.api.definitions import Definitions
 from levante.api.environments import EnvironmentsServicer
@@ -34,6 +34,7 @@ from levante.persistence.members import MemberRepository
 from levante.persistence.repository import Repository
 from levante.persistence.triggers import TriggerRepository
 from levante.process import Shared
+from levante.security import tls
 from levante.v2 import (
     action_execution_pb2,
     action_execution_pb2_grpc,
@@ -80,7 +81,7 @@ class ApiService:
         settings = shared.settings
         self._shared = shared
         repository = Repository(shared.database)
-        self._channel = grpc.aio.insecure_channel(settings.effective_engine_address)
+        self._channel = tls.channel(settings.effective_engine_address, settings.security)
         engine = engine_pb2_grpc.EngineServiceStub(self._channel)
         self.workflows = WorkflowsServicer(repository)
         self.executions = ExecutionsServicer(repository, engine)
@@ -125,7 +126,10 @@ class ApiService:
                 self.catalogue,
             ),
             # Every google.api.http rule, over a loopback channel to this process's gRPC server.
-            transcoder=Transcoder(target=loopback_target(settings.bind_host, settings.grpc_port)),
+            transcoder=Transcoder(
+                target=loopback_target(settings.bind_host, settings.grpc_port),
+                channel=lambda target: tls.channel(target, settings.security),
+            ),
             extra_routes=[
                 MistralRestExtras(
                     members=self.members,
@@ -134,10 +138,21 @@ class ApiService:
                     reports=Reports(self._shared.database),
                 ).add_routes
             ],
+            middlewares=(
+                [rest_middleware(self._shared.authentication)]
+                if self._shared.authentication is not None
+                else []
+            ),
         )
         self._runner = web.AppRunner(face.app(), access_log=None, shutdown_timeout=5.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, settings.bind_host, settings.rest_port, reuse_address=True)
+        site = web.TCPSite(
+            self._runner,
+            settings.bind_host,
+            settings.rest_port,
+            reuse_address=True,
+            ssl_context=tls.server_ssl_context(settings.security),
+        )
         try:
             await site.start()
         except OSError as error:
@@ -145,7 +160,10 @@ class ApiService:
                 f"cannot listen for REST on {settings.bind_host}:{settings.rest_port}: "
                 f"{error.strerror or error} (set LEVANTE_REST_PORT)"
             ) from error
-        log.info("REST face listening", url=f"http://{settings.bind_host}:{settings.rest_port}/v2")
+        scheme = "https" if settings.security.tls else "http"
+        log.info(
+            "REST face listening", url=f"{scheme}://{settings.bind_host}:{settings.rest_port}/v2"
+        )
 
     async def stop(self) -> None:
         if self._runner is not None:

@@ -165,13 +165,18 @@ _STATUS: tuple[tuple[type[errors.LevanteError], int], ...] = (
     (errors.AlreadyExistsError, 409),
     (errors.FailedPreconditionError, 400),
     (errors.ForbiddenError, 403),
+    (errors.UnauthenticatedError, 401),
+    (errors.RateLimitedError, 429),
+    (errors.PayloadTooLargeError, 413),
     (errors.InputError, 400),
     (errors.UnavailableError, 503),
     (errors.LevanteError, 500),
 )
 
 
-def _fault(status: int, message: str, *, text_body: bool) -> web.Response:
+def _fault(
+    status: int, message: str, *, text_body: bool, headers: dict[str, str] | None = None
+) -> web.Response:
     body: dict[str, Any] = {"faultstring": message}
     if not text_body:
         body = {
@@ -179,7 +184,15 @@ def _fault(status: int, message: str, *, text_body: bool) -> web.Response:
             "faultstring": message,
             "debuginfo": None,
         }
-    return web.json_response(body, status=status)
+    return web.json_response(body, status=status, headers=headers)
+
+
+def _fault_headers(error: errors.LevanteError) -> dict[str, str] | None:
+    if isinstance(error, errors.UnauthenticatedError):
+        return {"WWW-Authenticate": 'Bearer realm="levante"'}
+    if isinstance(error, errors.RateLimitedError):
+        return {"Retry-After": str(max(1, round(error.retry_after)))}
+    return None
 
 
 @web.middleware
@@ -190,7 +203,12 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except errors.LevanteError as error:
         status = next(code for cls, code in _STATUS if isinstance(error, cls))
-        return _fault(status, error.message, text_body=bool(request.get(TEXT_BODY)))
+        return _fault(
+            status,
+            error.message,
+            text_body=bool(request.get(TEXT_BODY)),
+            headers=_fault_headers(error),
+        )
     except web.HTTPException as error:
         if error.status < 400:
             raise
@@ -219,6 +237,7 @@ class MistralRestFace:
         definitions: Definitions,
         transcoder: Transcoder | None = None,
         extra_routes: Sequence[Callable[[web.Application], None]] = (),
+        middlewares: Sequence[Any] = (),
     ) -> None:
         # The google.api.http rules, served under /levante/v2 beside this face.
         self.transcoder = transcoder
@@ -232,10 +251,14 @@ class MistralRestFace:
         self.action_executions = action_executions
         # More of Mistral's paths, registered by their own modules (rest_extras).
         self.extra_routes = extra_routes
+        # Run inside the error middleware, around every handler (authentication).
+        self.middlewares = tuple(middlewares)
 
     def app(self) -> web.Application:
         """The aiohttp application serving the face."""
-        app = web.Application(middlewares=[error_middleware], client_max_size=16 * 1024**2)
+        app = web.Application(
+            middlewares=[error_middleware, *self.middlewares], client_max_size=16 * 1024**2
+        )
         route = app.router.add_route
         route("GET", "/", self.root)
         route("GET", "/v2", self.v2_root)
