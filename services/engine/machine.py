@@ -18,12 +18,13 @@ handled it.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from levante.engine import adhoc, joins
+from levante.engine import adhoc
 from levante.engine import items as with_items
+from levante.engine.flow import FlowMixin
 from levante.engine.lifecycle import LifecycleMixin
 from levante.engine.policies import PolicyMixin
 from levante.engine.state import (
@@ -44,13 +45,13 @@ from levante.engine.state import (
     TaskRun,
     TimerFired,
 )
+from levante.engine.views import LazyView, TaskViews, task_view
 from levante.errors import ExpressionError
 from levante.expressions import ExpressionContext, evaluate
-from levante.language.spec import TaskSpec, Transition, TransitionKind, WorkflowSpec, WorkflowType
+from levante.language.spec import TaskSpec, Transition, TransitionKind, WorkflowType
 from levante.states import COMPLETED, State
 
 NOOP_ACTION = "std.noop"
-ITEMS_FAILED = "One or more actions had failed."
 
 
 def step(
@@ -75,7 +76,7 @@ def step(
     return run.outcome()
 
 
-class _Run(LifecycleMixin, PolicyMixin):
+class _Run(LifecycleMixin, PolicyMixin, FlowMixin):
     """Mutable scratchpad for one step; frozen into an Outcome at the end."""
 
     def __init__(self, state: ExecutionState, *, now: datetime, new_id: Callable[[], str]):
@@ -282,111 +283,6 @@ class _Run(LifecycleMixin, PolicyMixin):
         )
         return task
 
-    # -- with-items ---------------------------------------------------------
-
-    def _start_items(self, task: TaskRun, spec: TaskSpec) -> None:
-        try:
-            values, capacity = with_items.expand(
-                spec, lambda value: self._evaluate(value, task.in_context, current=task)
-            )
-        except (ExpressionError, with_items.ItemsError) as error:
-            info = f"Failed to prepare with-items of task '{spec.name}': {error}"
-            self._complete_task(task, spec, State.ERROR, result=info, info=info)
-            return
-        task = self._put(dataclasses.replace(task, items=values, capacity=capacity))
-        if not values:
-            self._complete_task(task, spec, State.SUCCESS, result=[])
-            return
-        self._continue_items(task, spec)
-
-    def _continue_items(self, task: TaskRun, spec: TaskSpec) -> None:
-        """Starts the next items within capacity, or completes the task after the last."""
-        values = task.items or ()
-        progress = task.index()
-        running = progress.running
-        limit = task.capacity or len(values)
-        # Items not dispatched yet, in order (a rerun of failed items leaves gaps).
-        waiting = progress.undispatched(len(values))
-        index = next(waiting, None)
-        while index is not None and running < limit and self.state.state is State.RUNNING:
-            data = {**task.in_context, **values[index]}
-            try:
-                action_input = self._evaluate(spec.input, data, current=task)
-            except ExpressionError as error:
-                info = f"Failed to evaluate the input of task '{spec.name}' (item {index}): {error}"
-                self._complete_task(task, spec, State.ERROR, result=info, info=info)
-                return
-            task = self._dispatch(task, spec, action_input, index=index)
-            running += 1
-            index = next(waiting, None)
-        if running or index is not None:
-            return
-        ordered = sorted(task.live_actions, key=lambda a: a.index)
-        results = [(a.output or {}).get("result") for a in ordered]
-        if any(a.state is State.ERROR for a in ordered):
-            self._complete_task(task, spec, State.ERROR, result=results, info=ITEMS_FAILED)
-        else:
-            self._complete_task(task, spec, State.SUCCESS, result=results)
-
-    # -- joins --------------------------------------------------------------
-
-    def _arrive_at_join(
-        self, spec: TaskSpec, in_context: dict[str, Any], triggered_by: tuple[dict, ...]
-    ) -> None:
-        runs = [t for t in self._ordered() if t.name == spec.name]
-        waiting = next((t for t in runs if t.state is State.WAITING), None)
-        if waiting is None and runs and not self._triggered(runs[-1], triggered_by):
-            # A late branch of a join that already ran (`join: one`, `join: N`):
-            # it belongs to that run and starts nothing new.
-            latest = runs[-1]
-            self._put(
-                dataclasses.replace(latest, triggered_by=(*latest.triggered_by, *triggered_by))
-            )
-            return
-        if waiting is None:
-            self._put(self._new_task(spec, in_context, triggered_by, State.WAITING))
-            return
-        self._put(
-            dataclasses.replace(
-                waiting,
-                in_context={**waiting.in_context, **in_context},
-                triggered_by=(*waiting.triggered_by, *triggered_by),
-                updated_at=self.now,
-            )
-        )
-
-    def _triggered(self, join_run: TaskRun, triggered_by: tuple[dict, ...]) -> bool:
-        """Whether the task(s) behind `triggered_by` already triggered `join_run`."""
-        names = {
-            self.tasks[t["task_id"]].name
-            for t in join_run.triggered_by
-            if t["task_id"] in self.tasks
-        }
-        return any(
-            self.tasks[t["task_id"]].name in names
-            for t in triggered_by
-            if t["task_id"] in self.tasks
-        )
-
-    def _settle(self) -> None:
-        """Decides waiting joins until nothing changes, then checks for completion."""
-        progress = True
-        while progress and self.state.state is State.RUNNING:
-            progress = False
-            for task in self._ordered():
-                if task.state is not State.WAITING:
-                    continue
-                spec = self.state.spec.tasks[task.name]
-                decision = joins.decide(self.state.spec, spec, task, self.tasks.values())
-                if decision.action == joins.RUN:
-                    self._begin(task, spec)
-                    progress = True
-                elif decision.action == joins.FAIL:
-                    info = f"Failed by tasks: {list(decision.blocking)}"
-                    self._complete_task(task, spec, State.ERROR, result=info, info=info)
-                    progress = True
-        self._check_completion()
-
     # -- completion and transitions -----------------------------------------
 
     def _complete_task(
@@ -511,36 +407,6 @@ class _Run(LifecycleMixin, PolicyMixin):
             return True
         return bool(self._evaluate(transition.condition, data, current=task))
 
-    # -- reverse workflows --------------------------------------------------
-
-    def _needed(self) -> list[str]:
-        """The target task of a reverse workflow and everything it requires, in definition order."""
-        tasks = self.state.spec.tasks
-        target = self.state.params.get("task_name")
-        needed: set[str] = set()
-        frontier = [target] if target in tasks else []
-        while frontier:
-            name = frontier.pop()
-            if name not in needed:
-                needed.add(name)
-                frontier.extend(r for r in tasks[name].requires if r in tasks)
-        return [name for name in tasks if name in needed]
-
-    def _start_ready_required(self) -> None:
-        runs = {t.name: t for t in self._ordered()}
-        for name in self._needed():
-            spec = self.state.spec.tasks[name]
-            if name in runs or not all(
-                r in runs and runs[r].state is State.SUCCESS for r in spec.requires
-            ):
-                continue
-            context = dict(self.state.context)
-            for required in spec.requires:
-                context.update(runs[required].out_context())
-            trigger = tuple({"task_id": runs[r].id, "event": "on-success"} for r in spec.requires)
-            self._start_task(spec, context, triggered_by=trigger)
-            runs = {t.name: t for t in self._ordered()}
-
     # -- the execution ------------------------------------------------------
 
     def _check_completion(self) -> None:
@@ -623,10 +489,10 @@ class _Run(LifecycleMixin, PolicyMixin):
             if self.state.globals and isinstance(data, dict)
             else data,
             global_vars=self.state.globals,
-            tasks=_TaskViews(self._latest_runs, self.state.spec),
-            current_task=_task_view(current, self.state.spec) if current else None,
+            tasks=TaskViews(self._latest_runs, self.state.spec),
+            current_task=task_view(current, self.state.spec) if current else None,
             env=self.state.params.get("env") or {},
-            execution=_LazyView(
+            execution=LazyView(
                 {
                     "id": self.state.id,
                     "name": self.state.workflow_name,
@@ -699,59 +565,3 @@ class _Run(LifecycleMixin, PolicyMixin):
                     state_info=state.state_info,
                 )
             )
-
-
-def _task_view(task: TaskRun, workflow: WorkflowSpec) -> Mapping[str, Any]:
-    spec = workflow.tasks.get(task.name)
-    return _LazyView(
-        {
-            "id": task.id,
-            "name": task.name,
-            "state": str(task.state),
-            "state_info": task.state_info,
-            "result": task.result,
-            "published": task.published,
-        },
-        spec.as_dict if spec is not None else dict,
-    )
-
-
-class _LazyView(Mapping[str, Any]):
-    """What task() / execution() see; `spec` (a deep copy) is made only if read."""
-
-    def __init__(self, values: dict[str, Any], spec: Callable[[], dict[str, Any]]) -> None:
-        self._values = values
-        self._spec = spec
-
-    def __getitem__(self, key: str) -> Any:
-        if key == "spec":
-            if "spec" not in self._values:
-                self._values["spec"] = self._spec()
-            return self._values["spec"]
-        return self._values[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter([*(k for k in self._values if k != "spec"), "spec"])
-
-    def __len__(self) -> int:
-        return len(self._values) + (0 if "spec" in self._values else 1)
-
-
-class _TaskViews(Mapping[str, Mapping[str, Any]]):
-    """What `task(name)` sees: each task's latest run, turned into a view on access.
-
-    The runs are looked up only when an expression reads them.
-    """
-
-    def __init__(self, runs: Callable[[], dict[str, TaskRun]], workflow: WorkflowSpec) -> None:
-        self._runs = runs
-        self._workflow = workflow
-
-    def __getitem__(self, name: str) -> Mapping[str, Any]:
-        return _task_view(self._runs()[name], self._workflow)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._runs())
-
-    def __len__(self) -> int:
-        return len(self._runs())
