@@ -785,11 +785,7 @@ class MistralRestFace:
                 await self.definitions.get_action(name, namespace=namespace)
             except errors.NotFoundError:
                 raise errors.InputError(f"Failed to find action [action_name={name}]") from None
-            # Stored, but executors run only standard and plugin actions on their own.
-            raise errors.InputError(
-                f"Ad-hoc action {name} cannot be run on its own; run it as a workflow task "
-                f"[action_name={name}]"
-            )
+            # A stored ad-hoc action: the engine resolves it to its base action.
         params = mistral.json_object(body.get("params"), "params")
         action = action_execution_pb2.ActionExecution(
             action_name=name,
@@ -903,6 +899,7 @@ def _list_fields(params: mistral.ListParams) -> dict[str, Any]:
         "order_by": format_order(params.order),
         "page_size": params.limit,
         "page_token": params.marker or "",
+        "all_projects": params.all_projects,
     }
 
 

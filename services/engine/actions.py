@@ -8,14 +8,18 @@ An action that belongs to a task is completed through the machine instead
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from levante.engine import adhoc, store, workflows
 from levante.engine.state import ActionCompleted
-from levante.errors import FailedPreconditionError, InputError, NotFoundError
+from levante.errors import ExpressionError, FailedPreconditionError, InputError, NotFoundError
+from levante.expressions import ExpressionContext, evaluate
+from levante.language.spec import ActionSpec
 from levante.persistence import models
 from levante.states import State
 
@@ -58,11 +62,58 @@ def new_direct_action(
     )
 
 
+def adhoc_specs(frozen: dict[str, str]) -> dict[str, ActionSpec]:
+    """The ad-hoc action specs of stored definition texts (see `stored_adhoc`)."""
+    return {
+        spec.name: spec
+        for text in frozen.values()
+        for spec in store.stored_actions(text)
+        if spec.name in frozen
+    }
+
+
+def evaluate_plain(value: Any, data: Any) -> Any:
+    """Evaluates expressions over `data` alone: ad-hoc actions run outside a workflow."""
+    return evaluate(value, ExpressionContext(data=data))
+
+
+def resolve_direct(
+    session: Session, name: str, action_input: dict[str, Any], namespace: str
+) -> tuple[str, dict[str, Any]]:
+    """The action an executor runs for a direct run of `name`, and its input.
+
+    A stored ad-hoc action resolves to its base with `base-input` evaluated;
+    anything else is a standard or plugin action, run as it is.
+    """
+    specs = adhoc_specs(workflows.stored_adhoc(session, [name], namespace=namespace))
+    if name not in specs:
+        return name, action_input
+    try:
+        return adhoc.resolve(name, action_input, specs, evaluate_plain)
+    except (adhoc.AdHocError, ExpressionError) as error:
+        raise InputError(f"Failed to prepare ad-hoc action '{name}': {error}") from error
+
+
 def complete_direct(session: Session, event: ActionCompleted, now: datetime) -> None:
-    """Applies a result to a direct run; a repeated result changes nothing."""
+    """Applies a result to a direct run; a repeated result changes nothing.
+
+    The result of an ad-hoc action goes through its `output` first.
+    """
     row = session.get(models.ActionExecution, event.action_id)
     if row is None or row.state != State.RUNNING:
         return
+    if not event.failed and (row.params or {}).get("base_action"):
+        specs = adhoc_specs(
+            workflows.stored_adhoc(session, [row.name], namespace=row.workflow_namespace or "")
+        )
+        if row.name in specs:
+            try:
+                event = dataclasses.replace(
+                    event, result=adhoc.transform(row.name, event.result, specs, evaluate_plain)
+                )
+            except (adhoc.AdHocError, ExpressionError) as error:
+                message = f"Failed to transform the output of ad-hoc action '{row.name}': {error}"
+                event = dataclasses.replace(event, failed=True, result=None, error=message)
     if event.failed:
         row.state = str(State.ERROR)
         row.state_info = event.error

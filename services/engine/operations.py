@@ -110,13 +110,19 @@ class OperationsMixin(_Base):
         custom_context = json_object(request.custom_context_json, "custom_context")
         now = self._clock()
         action_id = self._new_id()
+        with self._db.read() as session:
+            base_name, base_input = direct_actions.resolve_direct(
+                session, request.action_name, action_input, request.namespace
+            )
+        if base_name != request.action_name:
+            params = {**params, "base_action": base_name}
         command = RunAction(
             action_id=action_id,
             task_id="",
             execution_id="",
             root_execution_id=action_id,
-            action_name=request.action_name,
-            input=action_input,
+            action_name=base_name,
+            input=base_input,
             target=request.target or None,
             workflow_namespace=request.namespace,
             project_id=request.project_id,

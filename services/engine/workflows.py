@@ -17,15 +17,25 @@ from levante.engine import store
 from levante.engine.state import StartChild
 from levante.errors import InputError, LevanteError, NotFoundError, WorkflowInputError
 from levante.language.spec import WorkflowSpec, WorkflowType
-from levante.persistence import models
+from levante.persistence import members, models
 from levante.persistence.repository import is_uuid
 from levante.states import State
 
 
 def resolve(
-    session: Session, identifier: str, namespace: str, *, workbook: str | None = None
+    session: Session,
+    identifier: str,
+    namespace: str,
+    *,
+    workbook: str | None = None,
+    project_id: str | None = None,
 ) -> models.WorkflowDefinition:
-    """A workflow by id, or by name (workbook-local first) in `namespace`, then the default."""
+    """A workflow by id, or by name (workbook-local first) in `namespace`, then the default.
+
+    With `project_id`, only a workflow the project may use: by id one it can
+    see (its own, public, or shared with it and accepted); by name its own,
+    else a public one.
+    """
     table = models.WorkflowDefinition
     if not identifier:
         raise InputError(
@@ -33,18 +43,21 @@ def resolve(
         )
     if is_uuid(identifier):
         row = session.get(table, identifier)
-        if row is not None:
+        if row is not None and members.is_visible(session, row, "workflow", project_id):
             return row
     names = [identifier]
     if workbook and "." not in identifier:
         names.insert(0, f"{workbook}.{identifier}")
-    for name in names:
-        for space in dict.fromkeys((namespace, "")):
-            row = session.scalars(
-                select(table).where(table.name == name, table.namespace == space)
-            ).first()
-            if row is not None:
-                return row
+    owners = [table.project_id == project_id, table.scope == "public"] if project_id else [None]
+    for owner in owners:
+        for name in names:
+            for space in dict.fromkeys((namespace, "")):
+                statement = select(table).where(table.name == name, table.namespace == space)
+                if owner is not None:
+                    statement = statement.where(owner).order_by(table.created_at, table.id)
+                row = session.scalars(statement).first()
+                if row is not None:
+                    return row
     raise NotFoundError(
         f"Workflow not found [workflow_identifier={identifier}, namespace={namespace}]"
     )
@@ -60,15 +73,25 @@ def freeze_adhoc(
     come with the definition. Names found nowhere are left to the executors
     (standard and plugin actions).
     """
-    table = models.ActionDefinition
     own = {a.name for a in store.document_actions(definition.definition)}
     wanted = [t.action for t in spec.tasks.values() if t.action and t.action not in own]
+    return stored_adhoc(session, wanted, namespace=definition.namespace)
+
+
+def stored_adhoc(session: Session, names: list[str], *, namespace: str) -> dict[str, str]:
+    """The stored ad-hoc actions `names` and their bases: name -> definition text.
+
+    Looked up in `namespace`, then the default one; names found nowhere are
+    standard or plugin actions, left to the executors.
+    """
+    table = models.ActionDefinition
+    wanted = list(names)
     frozen: dict[str, str] = {}
     while wanted:
         name = wanted.pop()
         if name in frozen or name.startswith("std."):
             continue
-        for space in dict.fromkeys((definition.namespace, "")):
+        for space in dict.fromkeys((namespace, "")):
             row = session.scalars(
                 select(table).where(table.name == name, table.namespace == space)
             ).first()
@@ -152,7 +175,11 @@ def create_child(
     problem = None
     try:
         definition = resolve(
-            session, command.workflow_name, command.workflow_namespace, workbook=workbook
+            session,
+            command.workflow_name,
+            command.workflow_namespace,
+            workbook=workbook,
+            project_id=project_id,
         )
         spec = store.workflow_spec(definition.definition, definition.name)
         row.input = check_input(spec, command.input)

@@ -66,3 +66,35 @@ def test_completing_a_finished_action_is_refused(mistral, levante: LevanteProces
     assert status == 404 and "ActionExecution not found" in body["faultstring"]
     status, body = request("PUT", f"{levante.url}/action_executions/{answer.id}", body=b"{}")
     assert status == 400 and body["faultstring"].startswith("Error. Expected one of")
+
+
+def test_an_ad_hoc_action_runs_on_its_own_through_its_base(mistral) -> None:
+    name = f"greet_{uuid.uuid4().hex[:8]}"
+    mistral.actions.create(
+        f"""\
+version: '2.0'
+{name}:
+  base: std.echo
+  base-input:
+    output: {{greeting: <% 'hello ' + $.who %>, loud: <% $.loud %>}}
+  input:
+    - who
+    - loud: false
+  output: <% $.greeting + switch($.loud => '!', true => '.') %>
+"""
+    )
+    answer = mistral.action_executions.create(name, {"who": "ada"})
+    assert (answer.state, json.loads(answer.output)) == ("SUCCESS", {"result": "hello ada."})
+    saved = mistral.action_executions.create(
+        name, {"who": "bob", "loud": True}, save_result=True, run_sync=True
+    )
+    assert saved.name == name, "the run is shown under the ad-hoc action's name"
+    assert json.loads(saved.input) == {"who": "bob", "loud": True}
+    assert json.loads(saved.output) == {"result": "hello bob!"}
+    try:
+        mistral.action_executions.create(name, {"whom": "x"})
+    except APIException as error:
+        assert error.error_code == 400
+        assert "unexpected=['whom']" in error.error_message
+    else:
+        raise AssertionError("bad input to an ad-hoc action must be refused")

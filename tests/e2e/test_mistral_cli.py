@@ -236,7 +236,9 @@ def test_definition_commands(levante: LevanteProcess, tmp_path: Path) -> None:
     assert cli(levante, "action-get-definition", shout) == action_file.read_text()
     [again] = cli_json(levante, "action-update", str(action_file))
     assert again["Updated at"] is not None
-    assert "cannot be run on its own" in cli_fails(levante, "run-action", shout, '{"text": "a"}')
+    # The engine runs an ad-hoc action as its base action, with base-input evaluated.
+    assert json.loads(cli(levante, "run-action", shout, '{"text": "a"}')) == {"result": "a!"}
+    assert "missing=['text']" in cli_fails(levante, "run-action", shout, "{}")
     cli(levante, "action-delete", shout)
     assert shout not in {a["Name"] for a in cli_json(levante, "action-list")}
     assert "Action definition not found" in cli_fails(levante, "action-delete", "std.echo")
