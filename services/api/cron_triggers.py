@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 from google.protobuf import empty_pb2
@@ -11,6 +12,7 @@ from levante.api import convert, identity
 from levante.api.servicers import list_query
 from levante.messaging.outbox import utcnow
 from levante.persistence.triggers import CronTriggerRecord, NewCronTrigger, TriggerRepository
+from levante.security.limits import Limits
 from levante.v2 import cron_trigger_pb2, cron_trigger_pb2_grpc
 
 
@@ -42,11 +44,14 @@ def cron_trigger_to_proto(record: CronTriggerRecord) -> cron_trigger_pb2.CronTri
 class CronTriggersServicer(cron_trigger_pb2_grpc.CronTriggersServiceServicer):
     """Creates, reads and deletes cron triggers (the scheduler fires them)."""
 
-    def __init__(self, triggers: TriggerRepository) -> None:
+    def __init__(self, triggers: TriggerRepository, *, limits: Limits | None = None) -> None:
         self._triggers = triggers
+        self._limits = limits or Limits()
 
     async def CreateCronTrigger(self, request: Any, context: Any) -> cron_trigger_pb2.CronTrigger:
         trigger = request.cron_trigger
+        for what, value in (("input", trigger.workflow_input), ("params", trigger.workflow_params)):
+            self._limits.check_size(f"workflow {what}", json.dumps(convert.plain(value)))
         new = NewCronTrigger(
             name=trigger.trigger_name,
             workflow_identifier=trigger.workflow_id or trigger.workflow_name,
@@ -85,7 +90,9 @@ class CronTriggersServicer(cron_trigger_pb2_grpc.CronTriggersServiceServicer):
             page_size=request.page_size,
             page_token=request.page_token,
         )
-        page = await asyncio.to_thread(self._triggers.list, query)
+        page = await asyncio.to_thread(
+            self._triggers.list, query, project_id=identity.list_scope(request.all_projects)
+        )
         return cron_trigger_pb2.ListCronTriggersResponse(
             cron_triggers=[cron_trigger_to_proto(r) for r in page.items],
             next_page_token=page.next_marker or "",

@@ -21,6 +21,7 @@ from levante.persistence.definitions import (
     WorkbookRecord,
 )
 from levante.persistence.repository import ListQuery
+from levante.security.limits import Limits
 
 WORKBOOK_COLUMNS = (
     "id",
@@ -81,13 +82,21 @@ def adhoc_json(record: ActionDefinitionRecord, *, created: bool = False) -> dict
 class Definitions:
     """Workbooks and ad-hoc actions: create, update, read, list, delete."""
 
-    def __init__(self, repository: DefinitionRepository, catalogue: ActionCatalogue) -> None:
+    def __init__(
+        self,
+        repository: DefinitionRepository,
+        catalogue: ActionCatalogue,
+        *,
+        limits: Limits | None = None,
+    ) -> None:
         self._repository = repository
         self._catalogue = catalogue
+        self._limits = limits or Limits()
 
     async def save_workbook(
         self, text: str, *, namespace: str, scope: str, update: bool
     ) -> dict[str, Any]:
+        self._limits.check_definition(text)
         record = await asyncio.to_thread(
             self._repository.save_workbook,
             text,
@@ -113,7 +122,9 @@ class Definitions:
             filters=params.filters, order=params.order, limit=params.limit, marker=params.marker
         )
         page = await asyncio.to_thread(
-            self._repository.list_workbooks, query, project_id=identity.project_id()
+            self._repository.list_workbooks,
+            query,
+            project_id=identity.list_scope(params.all_projects),
         )
         return [workbook_json(r) for r in page.items]
 
@@ -128,6 +139,7 @@ class Definitions:
     async def save_actions(
         self, text: str, *, namespace: str, scope: str, update: bool
     ) -> list[dict[str, Any]]:
+        self._limits.check_definition(text)
         records = await asyncio.to_thread(
             self._repository.save_actions,
             text,
@@ -153,7 +165,7 @@ class Definitions:
     async def list_actions(self, params: ListParams, *, namespace: str | None) -> list[dict]:
         """Built-in, plugin and ad-hoc actions together, sorted by name, one page."""
         stored = await asyncio.to_thread(
-            self._repository.all_actions, project_id=identity.project_id()
+            self._repository.all_actions, project_id=identity.list_scope(params.all_projects)
         )
         items = [adhoc_json(r) for r in stored if namespace is None or r.namespace == namespace]
         items += [action(action_to_proto(e)) for e in self._catalogue]

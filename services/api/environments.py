@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 from google.protobuf import empty_pb2
@@ -12,6 +13,7 @@ from levante.api.servicers import list_query
 from levante.errors import InputError
 from levante.messaging.outbox import utcnow
 from levante.persistence.environments import EnvironmentRecord, EnvironmentRepository
+from levante.security.limits import Limits
 from levante.v2 import environment_pb2, environment_pb2_grpc
 
 
@@ -33,11 +35,15 @@ def environment_to_proto(record: EnvironmentRecord) -> environment_pb2.Environme
 class EnvironmentsServicer(environment_pb2_grpc.EnvironmentsServiceServicer):
     """Named variable sets for executions' env."""
 
-    def __init__(self, environments: EnvironmentRepository) -> None:
+    def __init__(
+        self, environments: EnvironmentRepository, *, limits: Limits | None = None
+    ) -> None:
         self._environments = environments
+        self._limits = limits or Limits()
 
     async def CreateEnvironment(self, request: Any, context: Any) -> environment_pb2.Environment:
         env = request.environment
+        self._limits.check_size("variables", json.dumps(convert.plain(env.variables)))
         record = await asyncio.to_thread(
             self._environments.create,
             name=env.environment_name,
@@ -66,7 +72,9 @@ class EnvironmentsServicer(environment_pb2_grpc.EnvironmentsServiceServicer):
             page_size=request.page_size,
             page_token=request.page_token,
         )
-        page = await asyncio.to_thread(self._environments.list, query)
+        page = await asyncio.to_thread(
+            self._environments.list, query, project_id=identity.list_scope(request.all_projects)
+        )
         return environment_pb2.ListEnvironmentsResponse(
             environments=[environment_to_proto(r) for r in page.items],
             next_page_token=page.next_marker or "",
@@ -79,6 +87,8 @@ class EnvironmentsServicer(environment_pb2_grpc.EnvironmentsServiceServicer):
         if unknown:
             raise InputError(f"Environment fields that cannot be updated: {sorted(unknown)}")
         name = (env.name or env.environment_name).removeprefix("environments/")
+        if "variables" in paths:
+            self._limits.check_size("variables", json.dumps(convert.plain(env.variables)))
         record = await asyncio.to_thread(
             self._environments.update,
             name,

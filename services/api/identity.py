@@ -1,12 +1,17 @@
 """Who is calling: the one place the API learns the caller's project and rights.
 
-Authentication is not implemented yet, so every request is made by the
-default project, as an administrator (Levante's choice: Mistral with
-authentication off treats the anonymous caller as a non-admin and refuses
-public resources). When authentication comes, the code that verifies a
-token (a REST middleware, a gRPC interceptor) runs the request inside
-`acting_as(caller)`; everything else reads `current()` and never looks at
-headers or metadata itself.
+While authentication is off every request is made by the default
+project, as an administrator (Levante's choice: Mistral with authentication
+off treats the anonymous caller as a non-admin and refuses public
+resources). With authentication on, the code that verifies a token (the
+REST middleware and the gRPC interceptor of `levante.api.authn`) runs the
+request inside `acting_as(caller)`; everything else reads `current()` and
+never looks at headers or metadata itself.
+
+Every read and write is scoped to the caller's project: what another
+project owns does not exist for it (404), except public resources, which
+anyone may read and only their owner may change (403 for others). Only
+listings cross projects, for administrators asking for `all_projects`.
 
 The caller lives in a context variable: each request runs in its own
 asyncio task, and `asyncio.to_thread` copies the context, so repository
@@ -62,6 +67,20 @@ def acting_as(caller: Caller) -> Iterator[Caller]:
         _caller.reset(token)
 
 
+def list_scope(all_projects: bool = False) -> str | None:
+    """The project a listing is limited to: the caller's, or None for every project.
+
+    `all_projects` (Mistral's query parameter) is for administrators; anyone
+    else asking for it gets ForbiddenError (Mistral's 403).
+    """
+    caller = _caller.get()
+    if not all_projects:
+        return caller.project_id
+    if not caller.is_admin:
+        raise ForbiddenError(FORBIDDEN)
+    return None
+
+
 def authorize_scope(scope: str) -> str:
     """Returns `scope` if the caller may give it; public resources are admin-only.
 
@@ -79,5 +98,6 @@ __all__ = [
     "acting_as",
     "authorize_scope",
     "current",
+    "list_scope",
     "project_id",
 ]

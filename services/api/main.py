@@ -35,6 +35,7 @@ from levante.persistence.repository import Repository
 from levante.persistence.triggers import TriggerRepository
 from levante.process import Shared
 from levante.security import tls
+from levante.security.limits import Limits
 from levante.v2 import (
     action_execution_pb2,
     action_execution_pb2_grpc,
@@ -81,16 +82,21 @@ class ApiService:
         settings = shared.settings
         self._shared = shared
         repository = Repository(shared.database)
+        self.limits = limits = Limits.from_settings(settings.security)
         self._channel = tls.channel(settings.effective_engine_address, settings.security)
         engine = engine_pb2_grpc.EngineServiceStub(self._channel)
-        self.workflows = WorkflowsServicer(repository)
-        self.executions = ExecutionsServicer(repository, engine)
+        self.workflows = WorkflowsServicer(repository, limits=limits)
+        self.executions = ExecutionsServicer(repository, engine, limits=limits)
         self.tasks = TasksServicer(repository, engine)
-        self.action_executions = ActionExecutionsServicer(repository, engine)
+        self.action_executions = ActionExecutionsServicer(repository, engine, limits=limits)
         self.catalogue = ActionCatalogue.from_env(os.environ)
         self.actions = ActionsServicer(self.catalogue)
-        self.cron_triggers = CronTriggersServicer(TriggerRepository(shared.database, repository))
-        self.environments = EnvironmentsServicer(EnvironmentRepository(shared.database, repository))
+        self.cron_triggers = CronTriggersServicer(
+            TriggerRepository(shared.database, repository), limits=limits
+        )
+        self.environments = EnvironmentsServicer(
+            EnvironmentRepository(shared.database, repository), limits=limits
+        )
         server = shared.grpc_server
         workflow_pb2_grpc.add_WorkflowsServiceServicer_to_server(self.workflows, server)
         execution_pb2_grpc.add_ExecutionsServiceServicer_to_server(self.executions, server)
@@ -124,6 +130,7 @@ class ApiService:
             definitions=Definitions(
                 DefinitionRepository(self._shared.database, Repository(self._shared.database)),
                 self.catalogue,
+                limits=self.limits,
             ),
             # Every google.api.http rule, over a loopback channel to this process's gRPC server.
             transcoder=Transcoder(

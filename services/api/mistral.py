@@ -276,6 +276,7 @@ class ListParams:
             )
         self.filters = tuple(self._filters(query))
         self.include_output = query.get("include_output", "").lower() in ("true", "1", "yes")
+        self.all_projects = query.get("all_projects", "").lower() in ("true", "1", "yes")
         self._query = query
 
     def _filters(self, query: dict[str, str]) -> list[Filter]:

@@ -382,6 +382,11 @@ def listing(columns: tuple[str, ...], *extra: dict[str, Any]) -> tuple[dict[str,
         _query("sort_keys", f"Comma list of columns ({', '.join(columns)})."),
         _query("sort_dirs", "Comma list of `asc` or `desc`, one per sort key."),
         FIELDS,
+        _query(
+            "all_projects",
+            "`true`: every project's items, not only the caller's (administrators only; 403 "
+            "for others).",
+        ),
         *extra,
         *(
             _query(column, f"Filter on {column}: `value` or `op:value` ({_OPERATORS}).")

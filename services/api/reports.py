@@ -12,6 +12,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
+from levante.api import identity
 from levante.persistence.db import Database
 from levante.persistence.repository import ActionExecutionRecord, ExecutionRecord, TaskRecord
 from levante.persistence.trees import ExecutionTree, load_tree
@@ -161,16 +162,22 @@ class Reports:
         self, execution_id: str, walk: Walk, *, statistics_only: bool
     ) -> dict[str, Any]:
         """The report of an execution; raises NotFoundError."""
-        tree = await asyncio.to_thread(load_tree, self._database, execution_id=execution_id)
+        tree = await asyncio.to_thread(
+            load_tree, self._database, execution_id=execution_id, project_id=identity.project_id()
+        )
         return execution_report(tree, execution_id, walk, statistics_only=statistics_only)
 
     async def execution_executions(self, execution_id: str, walk: Walk) -> list[ExecutionRecord]:
         """An execution and its descendants; raises NotFoundError."""
-        tree = await asyncio.to_thread(load_tree, self._database, execution_id=execution_id)
+        tree = await asyncio.to_thread(
+            load_tree, self._database, execution_id=execution_id, project_id=identity.project_id()
+        )
         return execution_and_descendants(tree, execution_id, walk)
 
     async def task_executions(self, task_id: str, walk: Walk) -> list[ExecutionRecord]:
         """The executions a task started, with their descendants; raises NotFoundError."""
-        tree = await asyncio.to_thread(load_tree, self._database, task_id=task_id)
+        tree = await asyncio.to_thread(
+            load_tree, self._database, task_id=task_id, project_id=identity.project_id()
+        )
         task = next(t for t in tree.tasks if t.id == task_id)
         return task_descendants(tree, task, walk)

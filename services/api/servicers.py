@@ -15,12 +15,13 @@ from google.protobuf import empty_pb2
 
 from levante import language
 from levante.api import convert, identity
-from levante.errors import InputError
+from levante.errors import InputError, NotFoundError
 from levante.internal.v1 import engine_pb2, engine_pb2_grpc
 from levante.listing import Filter, Order, parse_filter, parse_order
 from levante.messaging.outbox import utcnow
 from levante.persistence.repository import ListQuery, NewWorkflow, Repository
 from levante.rpc import error_from_rpc
+from levante.security.limits import Limits
 from levante.v2 import (
     action_execution_pb2,
     action_execution_pb2_grpc,
@@ -63,13 +64,21 @@ def _id_of(name: str, collection: str) -> str:
 class WorkflowsServicer(workflow_pb2_grpc.WorkflowsServiceServicer):
     """levante.v2.WorkflowsService."""
 
-    def __init__(self, repository: Repository, *, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        repository: Repository,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        limits: Limits | None = None,
+    ) -> None:
         self._repo = repository
         self._clock = clock
+        self._limits = limits or Limits()
 
     async def CreateWorkflows(
         self, request: Any, context: Any
     ) -> workflow_pb2.CreateWorkflowsResponse:
+        self._limits.check_definition(request.definition)
         new = _new_workflows(request.definition)
         records = await asyncio.to_thread(
             self._repo.create_workflows,
@@ -86,6 +95,7 @@ class WorkflowsServicer(workflow_pb2_grpc.WorkflowsServiceServicer):
     async def UpdateWorkflows(
         self, request: Any, context: Any
     ) -> workflow_pb2.UpdateWorkflowsResponse:
+        self._limits.check_definition(request.definition)
         new = _new_workflows(request.definition)
         if request.name:
             return await self._update_one(request, new)
@@ -138,7 +148,7 @@ class WorkflowsServicer(workflow_pb2_grpc.WorkflowsServiceServicer):
             page_token=request.page_token,
         )
         page = await asyncio.to_thread(
-            self._repo.list_workflows, query, project_id=identity.project_id()
+            self._repo.list_workflows, query, project_id=identity.list_scope(request.all_projects)
         )
         return workflow_pb2.ListWorkflowsResponse(
             workflows=[convert.workflow_to_proto(r) for r in page.items],
@@ -187,39 +197,83 @@ _PARENT_PARAMS = frozenset({"task_execution_id", "root_execution_id", "index"})
 class ExecutionsServicer(execution_pb2_grpc.ExecutionsServiceServicer):
     """levante.v2.ExecutionsService."""
 
-    def __init__(self, repository: Repository, engine: engine_pb2_grpc.EngineServiceStub) -> None:
+    def __init__(
+        self,
+        repository: Repository,
+        engine: engine_pb2_grpc.EngineServiceStub,
+        *,
+        limits: Limits | None = None,
+    ) -> None:
         self._repo = repository
         self._engine = engine
+        self._limits = limits or Limits()
 
     async def CreateExecution(self, request: Any, context: Any) -> execution_pb2.Execution:
         execution = request.execution
+        project_id = identity.project_id()
         if request.source_execution_id:
             execution = await self._based_on(
                 execution, _id_of(request.source_execution_id, "executions")
             )
+        input_json = json.dumps(convert.plain(execution.input))
+        params_json = json.dumps(convert.plain(execution.params))
+        custom_json = json.dumps(convert.plain(execution.custom_context))
+        for what, text in (("input", input_json), ("params", params_json)):
+            self._limits.check_size(what, text)
+        # The workflow must be one the caller may see: its own, public, or shared and accepted.
+        workflow = await asyncio.to_thread(
+            self._visible_workflow,
+            execution.workflow_id or execution.workflow_name,
+            execution.workflow_namespace,
+            project_id,
+        )
+        self._limits.admit_execution(project_id)
         start = engine_pb2.StartExecutionRequest(
             execution_id=execution.id,
-            workflow_id=execution.workflow_id,
-            workflow_name=execution.workflow_name,
+            workflow_id=workflow.id,
+            workflow_name=workflow.name,
             workflow_namespace=execution.workflow_namespace,
-            input_json=json.dumps(convert.plain(execution.input)),
-            params_json=json.dumps(convert.plain(execution.params)),
+            input_json=input_json,
+            params_json=params_json,
             description=execution.description,
-            project_id=identity.project_id(),
-            custom_context_json=json.dumps(convert.plain(execution.custom_context)),
+            project_id=project_id,
+            custom_context_json=custom_json,
         )
         try:
             started = await self._engine.StartExecution(start, timeout=60)
         except grpc.aio.AioRpcError as error:
             raise error_from_rpc(error) from None
-        record = await asyncio.to_thread(self._repo.get_execution, started.execution_id)
+        record = await asyncio.to_thread(
+            self._repo.get_execution, started.execution_id, project_id=project_id
+        )
         return convert.execution_to_proto(record)
+
+    def _visible_workflow(self, identifier: str, namespace: str, project_id: str) -> Any:
+        """The workflow to start, as the engine would find it, if the project may see it."""
+        if not identifier:
+            raise InputError(
+                "Workflow ID or workflow name must be provided. Workflow ID is recommended."
+            )
+        try:
+            return self._repo.get_workflow(identifier, namespace=namespace, project_id=project_id)
+        except NotFoundError:
+            if not namespace:
+                raise
+        # A name not found in the namespace is looked up in the default one (as Mistral does).
+        try:
+            return self._repo.get_workflow(identifier, namespace="", project_id=project_id)
+        except NotFoundError:
+            raise NotFoundError(
+                f"Workflow not found [workflow_identifier={identifier}, namespace={namespace}]"
+            ) from None
 
     async def _based_on(
         self, execution: execution_pb2.Execution, source_id: str
     ) -> execution_pb2.Execution:
         """The execution to start, completed from an earlier one (the request's values win)."""
-        source = await asyncio.to_thread(self._repo.get_execution, source_id)
+        source = await asyncio.to_thread(
+            self._repo.get_execution, source_id, project_id=identity.project_id()
+        )
         started = execution_pb2.Execution()
         started.CopyFrom(execution)
         if not started.workflow_id and not started.workflow_name:
@@ -240,6 +294,9 @@ class ExecutionsServicer(execution_pb2_grpc.ExecutionsServiceServicer):
         execution = request.execution
         execution_id = _id_of(execution.name or execution.id, "executions")
         paths = set(request.update_mask.paths)
+        env = (
+            convert.plain(execution.params).get("env") if paths & {"params", "params.env"} else None
+        )
         unknown = paths - {"state", "state_info", "description", "params", "params.env"}
         if unknown:
             raise InputError(f"Execution fields that cannot be updated: {sorted(unknown)}")
@@ -247,17 +304,20 @@ class ExecutionsServicer(execution_pb2_grpc.ExecutionsServiceServicer):
             raise InputError("The property state, description, or env is not provided for update.")
         if "description" in paths and "state" in paths:
             raise InputError("The property description must be updated separately from state.")
+        project_id = identity.project_id()
         if "description" in paths:
             record = await asyncio.to_thread(
                 self._repo.update_execution_description,
                 execution_id,
                 execution.description,
                 now=utcnow(),
+                project_id=project_id,
             )
             return convert.execution_to_proto(record)
-        env = (
-            convert.plain(execution.params).get("env") if paths & {"params", "params.env"} else None
-        )
+        # Another project's execution does not exist for the caller.
+        await asyncio.to_thread(self._repo.get_execution, execution_id, project_id=project_id)
+        if env is not None:
+            self._limits.check_size("params.env", json.dumps(env))
         control = engine_pb2.UpdateExecutionStateRequest(
             execution_id=execution_id,
             state=convert.state_from_proto(execution.state) if "state" in paths else "",
@@ -268,18 +328,25 @@ class ExecutionsServicer(execution_pb2_grpc.ExecutionsServiceServicer):
             await self._engine.UpdateExecutionState(control, timeout=60)
         except grpc.aio.AioRpcError as error:
             raise error_from_rpc(error) from None
-        record = await asyncio.to_thread(self._repo.get_execution, execution_id)
+        record = await asyncio.to_thread(
+            self._repo.get_execution, execution_id, project_id=project_id
+        )
         return convert.execution_to_proto(record)
 
     async def DeleteExecution(self, request: Any, context: Any) -> empty_pb2.Empty:
         await asyncio.to_thread(
-            self._repo.delete_execution, _id_of(request.name, "executions"), force=request.force
+            self._repo.delete_execution,
+            _id_of(request.name, "executions"),
+            force=request.force,
+            project_id=identity.project_id(),
         )
         return empty_pb2.Empty()
 
     async def GetExecution(self, request: Any, context: Any) -> execution_pb2.Execution:
         record = await asyncio.to_thread(
-            self._repo.get_execution, _id_of(request.name, "executions")
+            self._repo.get_execution,
+            _id_of(request.name, "executions"),
+            project_id=identity.project_id(),
         )
         return convert.execution_to_proto(record)
 
@@ -292,7 +359,9 @@ class ExecutionsServicer(execution_pb2_grpc.ExecutionsServiceServicer):
             page_size=request.page_size,
             page_token=request.page_token,
         )
-        page = await asyncio.to_thread(self._repo.list_executions, query)
+        page = await asyncio.to_thread(
+            self._repo.list_executions, query, project_id=identity.list_scope(request.all_projects)
+        )
         return execution_pb2.ListExecutionsResponse(
             executions=[
                 convert.execution_to_proto(r, with_output=request.include_output)
@@ -313,6 +382,9 @@ class TasksServicer(task_pb2_grpc.TasksServiceServicer):
 
     async def RerunTask(self, request: Any, context: Any) -> task_pb2.Task:
         task_id = _id_of(request.name, "tasks")
+        project_id = identity.project_id()
+        # Another project's task does not exist for the caller.
+        await asyncio.to_thread(self._repo.get_task, task_id, project_id=project_id)
         rerun = engine_pb2.RerunTaskRequest(
             task_execution_id=task_id,
             reset=request.reset,
@@ -323,18 +395,21 @@ class TasksServicer(task_pb2_grpc.TasksServiceServicer):
             await self._engine.RerunTask(rerun, timeout=60)
         except grpc.aio.AioRpcError as error:
             raise error_from_rpc(error) from None
-        record = await asyncio.to_thread(self._repo.get_task, task_id)
+        record = await asyncio.to_thread(self._repo.get_task, task_id, project_id=project_id)
         return convert.task_to_proto(record)
 
     async def GetTask(self, request: Any, context: Any) -> task_pb2.Task:
-        record = await asyncio.to_thread(self._repo.get_task, _id_of(request.name, "tasks"))
+        record = await asyncio.to_thread(
+            self._repo.get_task, _id_of(request.name, "tasks"), project_id=identity.project_id()
+        )
         return convert.task_to_proto(record)
 
     async def ListTasks(self, request: Any, context: Any) -> task_pb2.ListTasksResponse:
         extra: tuple[Filter, ...] = ()
+        project_id = identity.list_scope(request.all_projects)
         if request.parent:
             execution_id = _id_of(request.parent, "executions")
-            await asyncio.to_thread(self._repo.get_execution, execution_id)
+            await asyncio.to_thread(self._repo.get_execution, execution_id, project_id=project_id)
             extra = (Filter("workflow_execution_id", "eq", execution_id),)
         query = list_query(
             filter_text=request.filter,
@@ -343,7 +418,7 @@ class TasksServicer(task_pb2_grpc.TasksServiceServicer):
             page_token=request.page_token,
             extra=extra,
         )
-        page = await asyncio.to_thread(self._repo.list_tasks, query)
+        page = await asyncio.to_thread(self._repo.list_tasks, query, project_id=project_id)
         return task_pb2.ListTasksResponse(
             tasks=[convert.task_to_proto(r) for r in page.items],
             next_page_token=page.next_marker or "",
@@ -359,10 +434,12 @@ class ActionExecutionsServicer(action_execution_pb2_grpc.ActionExecutionsService
         engine: engine_pb2_grpc.EngineServiceStub,
         *,
         poll_seconds: float = 0.01,
+        limits: Limits | None = None,
     ) -> None:
         self._repo = repository
         self._engine = engine
         self._poll = poll_seconds
+        self._limits = limits or Limits()
 
     async def CreateActionExecution(
         self, request: Any, context: Any
@@ -371,9 +448,11 @@ class ActionExecutionsServicer(action_execution_pb2_grpc.ActionExecutionsService
         params = {"save_result": request.save_result, "run_sync": request.run_sync}
         if request.target:
             params["target"] = request.target
+        input_json = json.dumps(convert.plain(action.input))
+        self._limits.check_size("input", input_json)
         start = engine_pb2.StartActionRequest(
             action_name=action.action_name,
-            input_json=json.dumps(convert.plain(action.input)),
+            input_json=input_json,
             target=request.target,
             description=action.description,
             project_id=identity.project_id(),
@@ -387,7 +466,9 @@ class ActionExecutionsServicer(action_execution_pb2_grpc.ActionExecutionsService
             raise error_from_rpc(error) from None
         action_id = started.action_execution_id
         if request.save_result and not request.run_sync:
-            record = await asyncio.to_thread(self._repo.get_action_execution, action_id)
+            record = await asyncio.to_thread(
+                self._repo.get_action_execution, action_id, project_id=identity.project_id()
+            )
             return convert.action_execution_to_proto(record)
         record = await self._wait_until_done(action_id, request.timeout_seconds or 60.0)
         if request.save_result:
@@ -415,6 +496,9 @@ class ActionExecutionsServicer(action_execution_pb2_grpc.ActionExecutionsService
         if not paths <= {"state", "output"} or "state" not in paths:
             raise InputError("Only `state` (with `output`) of an action execution can be updated")
         action_id = _id_of(action.name or action.id, "actionExecutions")
+        project_id = identity.project_id()
+        # Another project's action execution does not exist for the caller.
+        await asyncio.to_thread(self._repo.get_action_execution, action_id, project_id=project_id)
         output = convert.plain(action.output).get("result") if "output" in paths else None
         complete = engine_pb2.CompleteActionRequest(
             action_execution_id=action_id,
@@ -425,14 +509,18 @@ class ActionExecutionsServicer(action_execution_pb2_grpc.ActionExecutionsService
             await self._engine.CompleteAction(complete, timeout=60)
         except grpc.aio.AioRpcError as error:
             raise error_from_rpc(error) from None
-        record = await asyncio.to_thread(self._repo.get_action_execution, action_id)
+        record = await asyncio.to_thread(
+            self._repo.get_action_execution, action_id, project_id=project_id
+        )
         return convert.action_execution_to_proto(record)
 
     async def GetActionExecution(
         self, request: Any, context: Any
     ) -> action_execution_pb2.ActionExecution:
         record = await asyncio.to_thread(
-            self._repo.get_action_execution, _id_of(request.name, "actionExecutions")
+            self._repo.get_action_execution,
+            _id_of(request.name, "actionExecutions"),
+            project_id=identity.project_id(),
         )
         return convert.action_execution_to_proto(record)
 
@@ -440,9 +528,10 @@ class ActionExecutionsServicer(action_execution_pb2_grpc.ActionExecutionsService
         self, request: Any, context: Any
     ) -> action_execution_pb2.ListActionExecutionsResponse:
         extra: tuple[Filter, ...] = ()
+        project_id = identity.list_scope(request.all_projects)
         if request.parent:
             task_id = _id_of(request.parent, "tasks")
-            await asyncio.to_thread(self._repo.get_task, task_id)
+            await asyncio.to_thread(self._repo.get_task, task_id, project_id=project_id)
             extra = (Filter("task_execution_id", "eq", task_id),)
         query = list_query(
             filter_text=request.filter,
@@ -451,7 +540,9 @@ class ActionExecutionsServicer(action_execution_pb2_grpc.ActionExecutionsService
             page_token=request.page_token,
             extra=extra,
         )
-        page = await asyncio.to_thread(self._repo.list_action_executions, query)
+        page = await asyncio.to_thread(
+            self._repo.list_action_executions, query, project_id=project_id
+        )
         return action_execution_pb2.ListActionExecutionsResponse(
             action_executions=[
                 convert.action_execution_to_proto(r, with_output=request.include_output)

@@ -92,8 +92,12 @@ class EngineRuntime(OperationsMixin):
             if request.execution_id:
                 if session.get(models.WorkflowExecution, request.execution_id) is not None:
                     return request.execution_id, []
+            # The caller's project may start only workflows it can see.
             definition = workflows.resolve(
-                session, request.workflow_id or request.workflow_name, request.workflow_namespace
+                session,
+                request.workflow_id or request.workflow_name,
+                request.workflow_namespace,
+                project_id=request.project_id or None,
             )
             spec = store.workflow_spec(definition.definition, definition.name)
             full_input = workflows.check_input(spec, workflow_input)

@@ -12,10 +12,17 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from levante import language
-from levante.errors import AlreadyExistsError, NotFoundError
+from levante.errors import AlreadyExistsError, ForbiddenError, NotFoundError
 from levante.persistence import members, models
 from levante.persistence.db import Database
-from levante.persistence.repository import ListQuery, Page, Repository, _record, is_uuid
+from levante.persistence.repository import (
+    ListQuery,
+    Page,
+    Repository,
+    _record,
+    find_by_name,
+    is_uuid,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,13 +101,15 @@ class DefinitionRepository:
             else:
                 row.updated_at = now
             row.definition, row.tags, row.scope = text, list(document.tags), scope
-            self._replace_members(session, document, text, namespace, scope, project_id, now)
+            session.flush()
+            self._replace_members(session, row, document, text, namespace, scope, project_id, now)
             session.flush()
             return _record(WorkbookRecord, row)
 
     def _replace_members(
         self,
         session: Session,
+        book: models.WorkbookDefinition,
         document: language.Document,
         text: str,
         namespace: str,
@@ -109,31 +118,58 @@ class DefinitionRepository:
         now: datetime,
     ) -> None:
         name = document.name
-        _delete_members(session, name or "", namespace, project_id)
+        # Workflows the workbook keeps keep their ids (and so whom they are shared with).
+        table = models.WorkflowDefinition
+        kept = {
+            row.name: row
+            for row in session.scalars(
+                select(table).where(
+                    table.workbook_name == (name or ""),
+                    table.namespace == namespace,
+                    table.project_id == project_id,
+                )
+            ).all()
+        }
+        wanted = {workflow.name for workflow in document.workflows}
+        gone = [row for wf_name, row in kept.items() if wf_name not in wanted]
+        book_members = members.member_ids(session, "workbook", book.id)
+        for row in gone:
+            projects = {*book_members, *members.member_ids(session, "workflow", row.id)}
+            members.check_unused_by_members(session, row.id, sorted(projects))
+        members.forget(session, "workflow", [row.id for row in gone])
+        for row in gone:
+            session.delete(row)
+        session.execute(
+            delete(models.ActionDefinition).where(
+                models.ActionDefinition.workbook_name == (name or ""),
+                models.ActionDefinition.namespace == namespace,
+                models.ActionDefinition.project_id == project_id,
+            )
+        )
         session.flush()
         checksum = hashlib.md5(text.encode()).hexdigest()  # noqa: S324 - Mistral's checksum
         for workflow in document.workflows:
-            if _find(session, models.WorkflowDefinition, workflow.name, namespace, project_id):
-                raise AlreadyExistsError(
-                    "Duplicate entry for WorkflowDefinition ['name', 'namespace', 'project_id']: "
-                    f"{workflow.name}, {namespace}, None"
-                )
-            session.add(
-                models.WorkflowDefinition(
+            row = kept.get(workflow.name)
+            if row is None:
+                if _find(session, table, workflow.name, namespace, project_id):
+                    raise AlreadyExistsError(
+                        "Duplicate entry for WorkflowDefinition ['name', 'namespace', "
+                        f"'project_id']: {workflow.name}, {namespace}, None"
+                    )
+                row = table(
                     id=str(uuid.uuid4()),
                     name=workflow.name,
                     namespace=namespace,
-                    definition=text,
-                    checksum=checksum,
-                    input=language.render_input(workflow),
-                    interface=language.interface(workflow),
-                    tags=list(workflow.tags),
                     workbook_name=name,
-                    scope=scope,
                     project_id=project_id,
                     created_at=now,
                 )
-            )
+                session.add(row)
+            else:
+                row.updated_at = now
+            row.definition, row.checksum = text, checksum
+            row.input, row.interface = language.render_input(workflow), language.interface(workflow)
+            row.tags, row.scope = list(workflow.tags), scope
         for action in document.actions:
             session.add(
                 models.ActionDefinition(
@@ -157,7 +193,10 @@ class DefinitionRepository:
             row = session.get(models.WorkbookDefinition, name) if is_uuid(name) else None
             if row is not None and not members.is_visible(session, row, "workbook", project_id):
                 row = None
-            row = row or _find(session, models.WorkbookDefinition, name, namespace, project_id)
+            table = models.WorkbookDefinition
+            row = row or _find(session, table, name, namespace, project_id)
+            # By name, another project's workbook is found only when it is public.
+            row = row or find_by_name(session, table, name, namespace, None, public=True)
             if row is None:
                 raise NotFoundError(f"Workbook not found [name={name}, namespace={namespace}]")
             return _record(WorkbookRecord, row)
@@ -180,6 +219,7 @@ class DefinitionRepository:
             row = _find(session, models.WorkbookDefinition, name, namespace, project_id)
             if row is None:
                 raise NotFoundError(f"Workbook not found [name={name}, namespace={namespace}]")
+            members.check_workbook_unused(session, row)
             _delete_members(session, name, namespace, project_id)
             members.forget(session, "workbook", [row.id])
             session.delete(row)
@@ -241,33 +281,53 @@ class DefinitionRepository:
     def get_action(
         self, identifier: str, *, namespace: str, project_id: str
     ) -> ActionDefinitionRecord | None:
-        """An ad-hoc action by name or id, or None."""
+        """An ad-hoc action by name or id (the project's own, or public), or None."""
         with self.db.read() as session:
-            row = session.get(models.ActionDefinition, identifier) if is_uuid(identifier) else None
-            row = row or _find(session, models.ActionDefinition, identifier, namespace, project_id)
+            row = _action(session, identifier, namespace, project_id)
             return _record(ActionDefinitionRecord, row) if row is not None else None
 
-    def all_actions(self, *, project_id: str) -> list[ActionDefinitionRecord]:
-        """Every ad-hoc action of the project (for the merged action list)."""
+    def all_actions(self, *, project_id: str | None) -> list[ActionDefinitionRecord]:
+        """Every ad-hoc action of the project and every public one (all with None)."""
+        table = models.ActionDefinition
+        statement = select(table)
+        if project_id is not None:
+            statement = statement.where(
+                (table.project_id == project_id) | (table.scope == "public")
+            )
         with self.db.read() as session:
-            rows = session.scalars(
-                select(models.ActionDefinition).where(
-                    (models.ActionDefinition.project_id == project_id)
-                    | (models.ActionDefinition.scope == "public")
-                )
-            ).all()
+            rows = session.scalars(statement).all()
             return [_record(ActionDefinitionRecord, row) for row in rows]
 
     def delete_action(self, identifier: str, *, namespace: str, project_id: str) -> None:
-        """Deletes an ad-hoc action; raises NotFoundError (also for built-in actions)."""
+        """Deletes an ad-hoc action of the project.
+
+        Raises NotFoundError (also for built-in actions), ForbiddenError for
+        another project's public action.
+        """
         with self.db.write() as session:
-            row = session.get(models.ActionDefinition, identifier) if is_uuid(identifier) else None
-            row = row or _find(session, models.ActionDefinition, identifier, namespace, project_id)
+            row = _action(session, identifier, namespace, project_id)
             if row is None:
                 raise NotFoundError(
                     f"Action definition not found [action_name={identifier}, namespace={namespace}]"
                 )
+            if row.project_id != project_id:
+                raise ForbiddenError(
+                    f"Can not delete action of other users. [action_name={identifier}]"
+                )
             session.delete(row)
+
+
+def _action(
+    session: Session, identifier: str, namespace: str, project_id: str
+) -> models.ActionDefinition | None:
+    """An ad-hoc action by id or name: the project's own, else a public one."""
+    table = models.ActionDefinition
+    if is_uuid(identifier):
+        row = session.get(table, identifier)
+        if row is not None and (row.project_id == project_id or row.scope == "public"):
+            return row
+    row = _find(session, table, identifier, namespace, project_id)
+    return row or find_by_name(session, table, identifier, namespace, None, public=True)
 
 
 def _delete_members(session: Session, workbook: str, namespace: str, project_id: str) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from levante.errors import AlreadyExistsError, InputError, NotFoundError
+from levante.errors import AlreadyExistsError, ForbiddenError, InputError, NotFoundError
 from levante.persistence import models
 from levante.persistence.db import Database
 from levante.persistence.repository import ListQuery, Page, Repository, _record
@@ -32,12 +32,19 @@ class EnvironmentRecord:
 
 
 def find(session: Session, name: str, project_id: str | None = None) -> models.Environment | None:
-    """An environment by name (in the project, or any project's public one)."""
+    """An environment by name: the project's own, else a public one (the oldest).
+
+    Without a project, any project's.
+    """
     table = models.Environment
     statement = select(table).where(table.name == name)
-    if project_id is not None:
-        statement = statement.where((table.project_id == project_id) | (table.scope == "public"))
-    return session.scalars(statement).first()
+    if project_id is None:
+        return session.scalars(statement).first()
+    own = session.scalars(statement.where(table.project_id == project_id)).first()
+    if own is not None:
+        return own
+    public = statement.where(table.scope == "public").order_by(table.created_at, table.id)
+    return session.scalars(public).first()
 
 
 def expand_env(session: Session, params: dict[str, Any], project_id: str) -> dict[str, Any]:
@@ -113,9 +120,9 @@ class EnvironmentRepository:
         description: str | None = None,
         scope: str | None = None,
     ) -> EnvironmentRecord:
-        """Changes what is given; raises NotFoundError."""
+        """Changes what is given; raises NotFoundError, ForbiddenError (another's public one)."""
         with self.db.write() as session:
-            row = self._resolve(session, name, project_id)
+            row = self._owned(session, name, project_id)
             if variables is not None:
                 row.variables = variables
             if description is not None:
@@ -126,14 +133,26 @@ class EnvironmentRepository:
             session.flush()
             return _record(EnvironmentRecord, row)
 
-    def list(self, query: ListQuery) -> Page[EnvironmentRecord]:
-        """A page of environments."""
-        return self._repository._list(models.Environment, EnvironmentRecord, query)
+    def list(self, query: ListQuery, *, project_id: str | None = None) -> Page[EnvironmentRecord]:
+        """A page of environments: the project's and public ones (every one without a project)."""
+        table = models.Environment
+        where = (
+            ()
+            if project_id is None
+            else ((table.project_id == project_id) | (table.scope == "public"),)
+        )
+        return self._repository._list(table, EnvironmentRecord, query, where=where)
 
     def delete(self, name: str, *, project_id: str) -> None:
-        """Deletes an environment; raises NotFoundError."""
+        """Deletes an environment; raises NotFoundError, ForbiddenError (another's public one)."""
         with self.db.write() as session:
-            session.delete(self._resolve(session, name, project_id))
+            session.delete(self._owned(session, name, project_id))
+
+    def _owned(self, session: Session, name: str, project_id: str) -> models.Environment:
+        row = self._resolve(session, name, project_id)
+        if row.project_id != project_id:
+            raise ForbiddenError(f"Can not change environment of other users. [name={name}]")
+        return row
 
     @staticmethod
     def _resolve(session: Session, name: str, project_id: str) -> models.Environment:

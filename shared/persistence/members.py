@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, or_, select
+from sqlalchemy import ColumnElement, delete, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -42,6 +42,8 @@ RESOURCE_TYPES: dict[str, Any] = {
     "workbook": models.WorkbookDefinition,
 }
 STATUSES = ("pending", "accepted", "rejected")
+#: Execution states after which a run no longer needs its workflow.
+FINISHED = ("SUCCESS", "ERROR", "CANCELLED")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,22 +60,56 @@ class MemberRecord:
     updated_at: datetime | None
 
 
-def visible(model: Any, resource_type: str, project_id: str) -> ColumnElement[bool]:
-    """Rows of `model` the project may see: its own, public ones, shared and accepted."""
+def _accepted(resource_type: str, project_id: str) -> Any:
     table = models.ResourceMember
-    accepted = select(table.resource_id).where(
+    return select(table.resource_id).where(
         table.member_id == project_id,
         table.resource_type == resource_type,
         table.status == "accepted",
     )
-    return or_(model.project_id == project_id, model.scope == "public", model.id.in_(accepted))
 
 
-def is_visible(session: Session, row: Any, resource_type: str, project_id: str) -> bool:
-    """Whether one row passes `visible()` for the project."""
-    if row.project_id == project_id or row.scope == "public":
+def visible(model: Any, resource_type: str, project_id: str) -> ColumnElement[bool]:
+    """Rows of `model` the project may see: its own, public ones, shared and accepted.
+
+    A workflow is also visible through its workbook: sharing a workbook
+    shares the workflows it defines.
+    """
+    condition = or_(
+        model.project_id == project_id,
+        model.scope == "public",
+        model.id.in_(_accepted(resource_type, project_id)),
+    )
+    if model is models.WorkflowDefinition:
+        condition = or_(condition, _in_shared_workbook(model, project_id))
+    return condition
+
+
+def _in_shared_workbook(model: Any, project_id: str) -> ColumnElement[bool]:
+    books = models.WorkbookDefinition
+    return exists(
+        select(books.id).where(
+            books.name == model.workbook_name,
+            books.namespace == model.namespace,
+            books.project_id == model.project_id,
+            books.id.in_(_accepted("workbook", project_id)),
+        )
+    )
+
+
+def is_visible(session: Session, row: Any, resource_type: str, project_id: str | None) -> bool:
+    """Whether one row passes `visible()` for the project (every row for None)."""
+    if project_id is None or row.project_id == project_id or row.scope == "public":
         return True
-    return _membership(session, resource_type, row.id, project_id, status="accepted") is not None
+    if _membership(session, resource_type, row.id, project_id, status="accepted") is not None:
+        return True
+    if isinstance(row, models.WorkflowDefinition) and row.workbook_name is not None:
+        model = models.WorkflowDefinition
+        found = session.scalar(
+            select(model.id).where(model.id == row.id, _in_shared_workbook(model, project_id))
+        )
+        return found is not None
+    return False
 
 
 def forget(session: Session, resource_type: str, resource_ids: Iterable[str]) -> None:
@@ -89,13 +125,14 @@ def forget(session: Session, resource_type: str, resource_ids: Iterable[str]) ->
 def check_unused_by_members(
     session: Session, workflow_id: str, member_ids: Iterable[str] | None = None
 ) -> None:
-    """Refuses to take a workflow away from members whose cron triggers use it.
+    """Refuses to take a workflow away from members whose cron triggers or runs use it.
 
     The spec asks for this check before a membership goes: afterwards the
     member cannot use the workflow, so its triggers would fail on every
-    fire. (Running executions are safe: they run the definition frozen at
-    their start.) `member_ids` limits the check to some members; by default
-    every member of the workflow counts. Raises FailedPreconditionError.
+    fire, and its unfinished executions could no longer be read back or
+    rerun against it. `member_ids` limits the check to some members; by
+    default every member of the workflow counts. Raises
+    FailedPreconditionError naming the triggers or executions.
     """
     table = models.ResourceMember
     if member_ids is None:
@@ -118,6 +155,63 @@ def check_unused_by_members(
             f"Workflow {workflow_id} is shared with projects whose cron triggers use it; "
             f"delete those triggers first [cron_trigger_id(s)={', '.join(used)}]"
         )
+    executions = models.WorkflowExecution
+    running = session.scalars(
+        select(executions.id)
+        .where(
+            executions.workflow_id == workflow_id,
+            executions.project_id.in_(projects),
+            executions.state.not_in(FINISHED),
+        )
+        .order_by(executions.id)
+        .limit(10)
+    ).all()
+    if running:
+        raise FailedPreconditionError(
+            f"Workflow {workflow_id} is shared with projects whose executions of it have not "
+            f"finished; wait for them or cancel them first [execution_id(s)={', '.join(running)}]"
+        )
+
+
+def member_ids(session: Session, resource_type: str, resource_id: str) -> list[str]:
+    """The projects a resource is shared with (any status)."""
+    table = models.ResourceMember
+    return list(
+        session.scalars(
+            select(table.member_id).where(
+                table.resource_type == resource_type, table.resource_id == resource_id
+            )
+        ).all()
+    )
+
+
+def check_workbook_unused(
+    session: Session,
+    workbook: models.WorkbookDefinition,
+    projects: Iterable[str] | None = None,
+) -> None:
+    """`check_unused_by_members` for every workflow of a workbook, as the workbook's members.
+
+    A workbook's members use its workflows (see `visible`). `projects`
+    limits the check to some members; by default the workbook's members and
+    each workflow's own count. Raises FailedPreconditionError.
+    """
+    table = models.WorkflowDefinition
+    workflow_ids = session.scalars(
+        select(table.id).where(
+            table.workbook_name == workbook.name,
+            table.namespace == workbook.namespace,
+            table.project_id == workbook.project_id,
+        )
+    ).all()
+    book_members = (
+        list(projects) if projects is not None else member_ids(session, "workbook", workbook.id)
+    )
+    for workflow_id in workflow_ids:
+        checked = set(book_members)
+        if projects is None:
+            checked.update(member_ids(session, "workflow", workflow_id))
+        check_unused_by_members(session, workflow_id, sorted(checked))
 
 
 class MemberRepository:
@@ -239,7 +333,7 @@ class MemberRepository:
         FailedPreconditionError while the member's cron triggers use the workflow.
         """
         with self.db.write() as session:
-            _, role = _access(session, resource_type, resource_id, project_id)
+            resource, role = _access(session, resource_type, resource_id, project_id)
             if role != "owner":
                 raise ForbiddenError(
                     f"Only the owner of {resource_type} {resource_id} can remove its members"
@@ -249,6 +343,8 @@ class MemberRepository:
                 raise _member_not_found(resource_id, member_id)
             if resource_type == "workflow":
                 check_unused_by_members(session, resource_id, [member_id])
+            else:
+                check_workbook_unused(session, resource, [member_id])
             session.delete(row)
 
 
@@ -329,7 +425,9 @@ __all__ = [
     "MemberRecord",
     "MemberRepository",
     "check_unused_by_members",
+    "check_workbook_unused",
     "forget",
+    "member_ids",
     "is_visible",
     "visible",
 ]

@@ -3,6 +3,12 @@
 It passes frozen record values, never ORM rows, and names its failures
 (`NotFoundError`, `AlreadyExistsError`). Listing uses the one filter grammar
 of `levante.listing` with keyset paging on (sort keys..., id).
+
+Project isolation: every read and write takes the caller's `project_id`;
+another project's execution, task or action execution does not exist for
+it (NotFoundError, never a hint that it does). `project_id=None` reads
+across projects: administrators listing `all_projects`, and internal
+callers (the scheduler).
 """
 
 from __future__ import annotations
@@ -267,10 +273,12 @@ class Repository:
             return _record(WorkflowRecord, row)
 
     def get_workflow(
-        self, identifier: str, *, namespace: str = "", project_id: str
+        self, identifier: str, *, namespace: str = "", project_id: str | None
     ) -> WorkflowRecord:
         """A workflow by id (if visible to the project), or by name in `namespace`.
 
+        By name, the project's own workflow, else a public one; a workflow
+        shared with the project is named by id only (the sharing spec).
         Raises NotFoundError.
         """
         with self.db.read() as session:
@@ -309,36 +317,49 @@ class Repository:
 
     # -- executions, tasks, action executions -------------------------------
 
-    def get_execution(self, execution_id: str) -> ExecutionRecord:
-        """An execution by id; raises NotFoundError."""
+    def get_execution(self, execution_id: str, *, project_id: str | None = None) -> ExecutionRecord:
+        """An execution by id (of the project, when given); raises NotFoundError."""
         return self._get(
-            models.WorkflowExecution, ExecutionRecord, execution_id, "WorkflowExecution"
+            models.WorkflowExecution,
+            ExecutionRecord,
+            execution_id,
+            "WorkflowExecution",
+            project_id=project_id,
         )
 
-    def list_executions(self, query: ListQuery) -> Page[ExecutionRecord]:
-        """A page of executions."""
-        return self._list(models.WorkflowExecution, ExecutionRecord, query)
+    def list_executions(
+        self, query: ListQuery, *, project_id: str | None = None
+    ) -> Page[ExecutionRecord]:
+        """A page of executions (of the project, when given)."""
+        return self._list(
+            models.WorkflowExecution,
+            ExecutionRecord,
+            query,
+            where=_owned(models.WorkflowExecution, project_id),
+        )
 
     def update_execution_description(
-        self, execution_id: str, description: str, *, now: datetime
+        self, execution_id: str, description: str, *, now: datetime, project_id: str | None = None
     ) -> ExecutionRecord:
         """Renames an execution; raises NotFoundError."""
         with self.db.write() as session:
-            row = session.get(models.WorkflowExecution, execution_id)
+            row = _owned_row(session, models.WorkflowExecution, execution_id, project_id)
             if row is None:
                 raise NotFoundError(f"WorkflowExecution not found [id={execution_id}]")
             row.description, row.updated_at = description, now
             session.flush()
             return _record(ExecutionRecord, row)
 
-    def delete_execution(self, execution_id: str, *, force: bool = False) -> None:
+    def delete_execution(
+        self, execution_id: str, *, force: bool = False, project_id: str | None = None
+    ) -> None:
         """Deletes an execution with its tasks, actions and sub-workflows.
 
         Raises NotFoundError, or ForbiddenError for an unfinished execution
         unless `force`.
         """
         with self.db.write() as session:
-            row = session.get(models.WorkflowExecution, execution_id)
+            row = _owned_row(session, models.WorkflowExecution, execution_id, project_id)
             if row is None:
                 raise NotFoundError(f"WorkflowExecution not found [id={execution_id}]")
             if not force and row.state not in FINISHED:
@@ -373,23 +394,36 @@ class Repository:
             ):
                 session.execute(delete(table).where(column.in_(doomed)))
 
-    def get_task(self, task_id: str) -> TaskRecord:
-        """A task execution by id; raises NotFoundError."""
-        return self._get(models.TaskExecution, TaskRecord, task_id, "TaskExecution")
-
-    def list_tasks(self, query: ListQuery) -> Page[TaskRecord]:
-        """A page of task executions."""
-        return self._list(models.TaskExecution, TaskRecord, query)
-
-    def get_action_execution(self, action_execution_id: str) -> ActionExecutionRecord:
-        """An action execution by id; raises NotFoundError."""
+    def get_task(self, task_id: str, *, project_id: str | None = None) -> TaskRecord:
+        """A task execution by id (of the project, when given); raises NotFoundError."""
         return self._get(
-            models.ActionExecution, ActionExecutionRecord, action_execution_id, "ActionExecution"
+            models.TaskExecution, TaskRecord, task_id, "TaskExecution", project_id=project_id
         )
 
-    def list_action_executions(self, query: ListQuery) -> Page[ActionExecutionRecord]:
-        """A page of action executions."""
-        return self._list(models.ActionExecution, ActionExecutionRecord, query)
+    def list_tasks(self, query: ListQuery, *, project_id: str | None = None) -> Page[TaskRecord]:
+        """A page of task executions (of the project, when given)."""
+        return self._list(
+            models.TaskExecution, TaskRecord, query, where=_owned(models.TaskExecution, project_id)
+        )
+
+    def get_action_execution(
+        self, action_execution_id: str, *, project_id: str | None = None
+    ) -> ActionExecutionRecord:
+        """An action execution by id (of the project, when given); raises NotFoundError."""
+        return self._get(
+            models.ActionExecution,
+            ActionExecutionRecord,
+            action_execution_id,
+            "ActionExecution",
+            project_id=project_id,
+        )
+
+    def list_action_executions(
+        self, query: ListQuery, *, project_id: str | None = None
+    ) -> Page[ActionExecutionRecord]:
+        """A page of action executions (of the project, when given)."""
+        table = models.ActionExecution
+        return self._list(table, ActionExecutionRecord, query, where=_owned(table, project_id))
 
     def delete_action_execution(self, action_execution_id: str) -> None:
         """Deletes an action execution (an unsaved direct run, once answered)."""
@@ -402,18 +436,12 @@ class Repository:
 
     @staticmethod
     def _find_workflow(
-        session: Session, name: str, namespace: str, project_id: str
+        session: Session, name: str, namespace: str, project_id: str | None
     ) -> models.WorkflowDefinition | None:
-        return session.scalars(
-            select(models.WorkflowDefinition).where(
-                models.WorkflowDefinition.name == name,
-                models.WorkflowDefinition.namespace == namespace,
-                models.WorkflowDefinition.project_id == project_id,
-            )
-        ).first()
+        return find_by_name(session, models.WorkflowDefinition, name, namespace, project_id)
 
     def _resolve_workflow(
-        self, session: Session, identifier: str, namespace: str, project_id: str
+        self, session: Session, identifier: str, namespace: str, project_id: str | None
     ) -> models.WorkflowDefinition:
         row = None
         if is_uuid(identifier):
@@ -423,14 +451,21 @@ class Repository:
         if row is None:
             row = self._find_workflow(session, identifier, namespace, project_id)
         if row is None:
+            # By name, another project's workflow is found only when it is public.
+            row = find_by_name(
+                session, models.WorkflowDefinition, identifier, namespace, None, public=True
+            )
+        if row is None:
             raise NotFoundError(
                 f"Workflow not found [workflow_identifier={identifier}, namespace={namespace}]"
             )
         return row
 
-    def _get(self, model: type, record: type[R], key: str, label: str) -> R:
+    def _get(
+        self, model: type, record: type[R], key: str, label: str, *, project_id: str | None = None
+    ) -> R:
         with self.db.read() as session:
-            row = session.get(model, key)
+            row = _owned_row(session, model, key, project_id)
             if row is None:
                 raise NotFoundError(f"{label} not found [id={key}]")
             return _record(record, row)
@@ -460,6 +495,41 @@ class Repository:
             items = tuple(_record(record, row) for row in rows)
         next_marker = rows[-1].id if len(rows) == limit else None
         return Page(items=items, next_marker=next_marker)
+
+
+def find_by_name(
+    session: Session,
+    model: Any,
+    name: str,
+    namespace: str,
+    project_id: str | None,
+    *,
+    public: bool = False,
+) -> Any:
+    """A named definition of the project (any project's with None), or a public one.
+
+    With `public`, only public rows count; the oldest wins when several projects
+    publish the same name.
+    """
+    statement = select(model).where(model.name == name, model.namespace == namespace)
+    if public:
+        statement = statement.where(model.scope == "public").order_by(model.created_at, model.id)
+    elif project_id is not None:
+        statement = statement.where(model.project_id == project_id)
+    return session.scalars(statement).first()
+
+
+def _owned(model: Any, project_id: str | None) -> tuple[Any, ...]:
+    """The WHERE clause of rows of the project (none with None: every project)."""
+    return () if project_id is None else (model.project_id == project_id,)
+
+
+def _owned_row(session: Session, model: Any, key: str, project_id: str | None) -> Any:
+    """A row by id if it belongs to the project (any project with None), else None."""
+    row = session.get(model, key)
+    if row is None or (project_id is not None and row.project_id != project_id):
+        return None
+    return row
 
 
 def _duplicate(name: str, namespace: str) -> AlreadyExistsError:
@@ -548,5 +618,6 @@ __all__ = [
     "Repository",
     "TaskRecord",
     "WorkflowRecord",
+    "find_by_name",
     "is_uuid",
 ]

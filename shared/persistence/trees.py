@@ -52,17 +52,23 @@ class ExecutionTree:
         return [e for e in self.executions if e.task_execution_id == task_id]
 
 
-def load_tree(database: Database, *, execution_id: str = "", task_id: str = "") -> ExecutionTree:
-    """The tree holding an execution (or a task); raises NotFoundError."""
+def load_tree(
+    database: Database,
+    *,
+    execution_id: str = "",
+    task_id: str = "",
+    project_id: str | None = None,
+) -> ExecutionTree:
+    """The tree holding an execution (or a task) of the project, if given; raises NotFoundError."""
     with database.read() as session:
         if task_id:
             task = session.get(models.TaskExecution, task_id)
-            if task is None:
+            if task is None or (project_id is not None and task.project_id != project_id):
                 raise NotFoundError(f"TaskExecution not found [id={task_id}]")
             root_id = task.root_execution_id
         else:
             row = session.get(models.WorkflowExecution, execution_id)
-            if row is None:
+            if row is None or (project_id is not None and row.project_id != project_id):
                 raise NotFoundError(f"WorkflowExecution not found [id={execution_id}]")
             root_id = row.root_execution_id or row.id
         executions, tasks, actions = (
@@ -93,6 +99,54 @@ def load_tree(database: Database, *, execution_id: str = "", task_id: str = "") 
             tasks=tuple(_record(TaskRecord, r) for r in found_tasks),
             actions=tuple(_record(ActionExecutionRecord, r) for r in found_actions),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionFamily:
+    """An execution, the root of its tree, and the executions under it (itself included)."""
+
+    execution: ExecutionRecord
+    root_id: str
+    members: frozenset[str]
+
+
+def load_family(
+    database: Database, execution_id: str, *, project_id: str | None = None
+) -> ExecutionFamily:
+    """An execution (of the project, if given) and the ids of its descendants, in two narrow
+    queries; raises NotFoundError.
+
+    For watchers, which learn later children from events: only ids and
+    parent links are read, never the tasks' or actions' data.
+    """
+    executions, tasks = models.WorkflowExecution, models.TaskExecution
+    with database.read() as session:
+        row = session.get(executions, execution_id)
+        if row is None or (project_id is not None and row.project_id != project_id):
+            raise NotFoundError(f"WorkflowExecution not found [id={execution_id}]")
+        record = _record(ExecutionRecord, row)
+        root_id = row.root_execution_id or row.id
+        if root_id == execution_id:
+            members = session.scalars(
+                select(executions.id).where(executions.root_execution_id == root_id)
+            ).all()
+            return ExecutionFamily(record, root_id, frozenset({execution_id, *members}))
+        # Parent of each execution of the tree: the workflow execution of its task.
+        links = session.execute(
+            select(executions.id, tasks.workflow_execution_id)
+            .join(tasks, tasks.id == executions.task_execution_id)
+            .where(executions.root_execution_id == root_id)
+        ).all()
+    children: dict[str, list[str]] = {}
+    for child, parent in links:
+        children.setdefault(parent, []).append(child)
+    members_found, pending = {execution_id}, [execution_id]
+    while pending:
+        for child in children.get(pending.pop(), ()):
+            if child not in members_found:
+                members_found.add(child)
+                pending.append(child)
+    return ExecutionFamily(record, root_id, frozenset(members_found))
 
 
 def _only(model: Any, record: type) -> Any:

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from levante import cron
-from levante.errors import AlreadyExistsError, InputError, NotFoundError
+from levante.errors import AlreadyExistsError, ForbiddenError, InputError, NotFoundError
 from levante.persistence import models
 from levante.persistence.db import Database
 from levante.persistence.repository import ListQuery, Page, Repository, _record, is_uuid
@@ -115,14 +115,28 @@ class TriggerRepository:
         with self.db.read() as session:
             return _record(CronTriggerRecord, self._resolve(session, identifier, project_id))
 
-    def list(self, query: ListQuery) -> Page[CronTriggerRecord]:
-        """A page of triggers."""
-        return self._workflows._list(models.CronTrigger, CronTriggerRecord, query)
+    def list(self, query: ListQuery, *, project_id: str | None = None) -> Page[CronTriggerRecord]:
+        """A page of triggers: the project's and public ones (every one without a project)."""
+        table = models.CronTrigger
+        where = (
+            ()
+            if project_id is None
+            else ((table.project_id == project_id) | (table.scope == "public"),)
+        )
+        return self._workflows._list(table, CronTriggerRecord, query, where=where)
 
     def delete(self, identifier: str, *, project_id: str) -> None:
-        """Deletes a trigger by name or id; raises NotFoundError."""
+        """Deletes a trigger of the project by name or id.
+
+        Raises NotFoundError, ForbiddenError (another project's public trigger).
+        """
         with self.db.write() as session:
-            session.delete(self._resolve(session, identifier, project_id))
+            row = self._resolve(session, identifier, project_id)
+            if row.project_id != project_id:
+                raise ForbiddenError(
+                    f"Can not delete cron trigger of other users. [identifier={identifier}]"
+                )
+            session.delete(row)
 
     @staticmethod
     def _find(session: Session, name: str, project_id: str) -> models.CronTrigger | None:
@@ -132,8 +146,15 @@ class TriggerRepository:
         ).first()
 
     def _resolve(self, session: Session, identifier: str, project_id: str) -> models.CronTrigger:
-        row = session.get(models.CronTrigger, identifier) if is_uuid(identifier) else None
+        """The project's trigger, or a public one, by id or name; raises NotFoundError."""
+        table = models.CronTrigger
+        row = session.get(table, identifier) if is_uuid(identifier) else None
+        if row is not None and row.project_id != project_id and row.scope != "public":
+            row = None
         row = row or self._find(session, identifier, project_id)
+        if row is None:
+            public = select(table).where(table.name == identifier, table.scope == "public")
+            row = session.scalars(public.order_by(table.created_at, table.id)).first()
         if row is None:
             raise NotFoundError(f"Cron trigger not found [identifier={identifier}]")
         return row

@@ -63,20 +63,22 @@ class GetActionExecutionRequest(_message.Message):
     def __init__(self, name: _Optional[str] = ...) -> None: ...
 
 class ListActionExecutionsRequest(_message.Message):
-    __slots__ = ("parent", "page_size", "page_token", "filter", "order_by", "include_output")
+    __slots__ = ("parent", "page_size", "page_token", "filter", "order_by", "include_output", "all_projects")
     PARENT_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     FILTER_FIELD_NUMBER: _ClassVar[int]
     ORDER_BY_FIELD_NUMBER: _ClassVar[int]
     INCLUDE_OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    ALL_PROJECTS_FIELD_NUMBER: _ClassVar[int]
     parent: str
     page_size: int
     page_token: str
     filter: str
     order_by: str
     include_output: bool
-    def __init__(self, parent: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., filter: _Optional[str] = ..., order_by: _Optional[str] = ..., include_output: _Optional[bool] = ...) -> None: ...
+    all_projects: bool
+    def __init__(self, parent: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., filter: _Optional[str] = ..., order_by: _Optional[str] = ..., include_output: _Optional[bool] = ..., all_projects: _Optional[bool] = ...) -> None: ...
 
 class ListActionExecutionsResponse(_message.Message):
     __slots__ = ("action_executions", "next_page_token")

@@ -65,16 +65,18 @@ class GetCronTriggerRequest(_message.Message):
     def __init__(self, name: _Optional[str] = ...) -> None: ...
 
 class ListCronTriggersRequest(_message.Message):
-    __slots__ = ("page_size", "page_token", "filter", "order_by")
+    __slots__ = ("page_size", "page_token", "filter", "order_by", "all_projects")
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     FILTER_FIELD_NUMBER: _ClassVar[int]
     ORDER_BY_FIELD_NUMBER: _ClassVar[int]
+    ALL_PROJECTS_FIELD_NUMBER: _ClassVar[int]
     page_size: int
     page_token: str
     filter: str
     order_by: str
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., filter: _Optional[str] = ..., order_by: _Optional[str] = ...) -> None: ...
+    all_projects: bool
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., filter: _Optional[str] = ..., order_by: _Optional[str] = ..., all_projects: _Optional[bool] = ...) -> None: ...
 
 class ListCronTriggersResponse(_message.Message):
     __slots__ = ("cron_triggers", "next_page_token")

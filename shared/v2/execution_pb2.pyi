@@ -72,18 +72,20 @@ class GetExecutionRequest(_message.Message):
     def __init__(self, name: _Optional[str] = ...) -> None: ...
 
 class ListExecutionsRequest(_message.Message):
-    __slots__ = ("page_size", "page_token", "filter", "order_by", "include_output")
+    __slots__ = ("page_size", "page_token", "filter", "order_by", "include_output", "all_projects")
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     FILTER_FIELD_NUMBER: _ClassVar[int]
     ORDER_BY_FIELD_NUMBER: _ClassVar[int]
     INCLUDE_OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    ALL_PROJECTS_FIELD_NUMBER: _ClassVar[int]
     page_size: int
     page_token: str
     filter: str
     order_by: str
     include_output: bool
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., filter: _Optional[str] = ..., order_by: _Optional[str] = ..., include_output: _Optional[bool] = ...) -> None: ...
+    all_projects: bool
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., filter: _Optional[str] = ..., order_by: _Optional[str] = ..., include_output: _Optional[bool] = ..., all_projects: _Optional[bool] = ...) -> None: ...
 
 class ListExecutionsResponse(_message.Message):
     __slots__ = ("executions", "next_page_token")
