@@ -407,6 +407,7 @@ class Route:
     answer: str | None  # component schema of the success body; None for an empty body
     query: tuple[dict[str, Any], ...] = ()
     body: tuple[str, dict[str, Any]] | None = None  # (content type, schema)
+    stream: str = ""  # content type of a streamed answer (no JSON schema)
 
     @property
     def operation_id(self) -> str:
@@ -545,6 +546,10 @@ ROUTES: tuple[Route, ...] = (
     # reports and sub-executions
     Route("GET", f"/v2/executions/{ID}/report", "An execution's error analysis.", 200, "Report",
           (*WALK, _query("statistics_only", "`true`: the statistics alone."))),
+    Route("GET", f"/v2/executions/{ID}/events",
+          "Server-Sent Events: one per state change of the execution tree, until it ends.", 200,
+          None, (_query("replay", "`true`: the events so far first."),),
+          stream="text/event-stream"),
     Route("GET", f"/v2/executions/{ID}/executions",
           "The execution and its sub-workflow executions.", 200, "ExecutionList",
           (*WALK, INCLUDE_OUTPUT)),
@@ -643,7 +648,9 @@ def _operation(route: Route) -> dict[str, Any]:
         }
     if route.answer is None:
         success: dict[str, Any] = {"description": "Done, no body."}
-        if route.status == 200:  # this document itself
+        if route.stream:
+            success = {"description": "A stream", "content": {route.stream: {"schema": {}}}}
+        elif route.status == 200:  # this document itself
             success = {"description": "OK", "content": {JSON: {"schema": {"type": "object"}}}}
         elif route.status >= 400:
             success = {"description": route.summary, "content": {JSON: {"schema": ref("Fault")}}}

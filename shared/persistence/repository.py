@@ -22,7 +22,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import JSON, Boolean, DateTime, Text, and_, cast, delete, false, or_, select
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Integer,
+    Text,
+    and_,
+    cast,
+    delete,
+    false,
+    or_,
+    select,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -580,7 +592,7 @@ def _condition(columns: Any, item: Filter) -> Any:
 
 
 def _coerce(column: Any, value: Any) -> Any:
-    """Turns filter text into the column's type (datetimes, booleans)."""
+    """Turns filter text into the column's type (datetimes, booleans, integers)."""
     if isinstance(value, tuple):
         return tuple(_coerce(column, v) for v in value)
     if not isinstance(value, str):
@@ -592,6 +604,11 @@ def _coerce(column: Any, value: Any) -> Any:
             raise InputError(f"Invalid datetime for {column.name}: {value!r}") from error
     if isinstance(column.type, Boolean):
         return value.lower() in ("true", "1", "yes")
+    if isinstance(column.type, Integer):  # PostgreSQL compares no integer with text
+        try:
+            return int(value)
+        except ValueError as error:
+            raise InputError(f"Invalid integer for {column.name}: {value!r}") from error
     return value
 
 
