@@ -2,7 +2,7 @@
 
 The fuzz runs are bounded (LEVANTE_FUZZ_EXAMPLES test cases per operation and
 phase, a fixed seed unless LEVANTE_FUZZ_SEED is set) so both take well under
-two minutes; every run prints how many requests it generated. Checks: no 5xx,
+two minutes on both databases; every run prints how many requests it generated. Checks: no 5xx,
 answers conform to the documented schemas and content types.
 """
 
@@ -19,7 +19,9 @@ from pathlib import Path
 import pytest
 
 from levante.api import http_rules
+from tests.e2e.conftest import db_upgrade
 from tests.support.http import request
+from tests.support.postgres import fresh_database
 from tests.support.system import LevanteProcess
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,13 +30,24 @@ SEED = os.environ.get("LEVANTE_FUZZ_SEED", "20261123")
 CHECKS = "not_a_server_error,response_schema_conformance,content_type_conformance"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LevanteProcess]:
-    """One embedded server (SQLite): the documents do not depend on the database."""
-    system = LevanteProcess(tmp_path_factory.mktemp("levante-openapi"))
-    system.start()
-    yield system
-    system.stop()
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LevanteProcess]:
+    """A server per database: PostgreSQL refuses values SQLite takes (NUL, json `=`)."""
+    data_dir = tmp_path_factory.mktemp(f"levante-openapi-{request.param}")
+    if request.param == "sqlite":
+        system = LevanteProcess(data_dir)
+        system.start()
+        yield system
+        system.stop()
+        return
+    with fresh_database(request.getfixturevalue("postgres_admin_url")) as url:
+        db_upgrade(data_dir, url)
+        system = LevanteProcess(data_dir, database_url=url)
+        system.start()
+        yield system
+        system.stop()
 
 
 def _get(server: LevanteProcess, path: str) -> dict:
