@@ -370,21 +370,6 @@ CASES: list[Case] = [
         "/levante/v2/workbooks/$wb_id/members/project-d",
         check=lambda a, w: a == {},
     ),
-    # execution events: a server stream, one JSON object per line
-    Case(
-        "ExecutionEventsService.WatchExecution",
-        "GET",
-        "/levante/v2/executions/$exec_ok/events?replay=true",
-        check=lambda a, w: (
-            all("result" in line for line in a)
-            and any(
-                line["result"]["executionId"] == w["exec_ok"]
-                and line["result"]["entity"] == "EVENT_ENTITY_WORKFLOW_EXECUTION"
-                and line["result"]["newState"] == "SUCCESS"
-                for line in a
-            )
-        ),
-    ),
     # namespaces and services
     Case(
         "NamespacesService.ListNamespaces",
