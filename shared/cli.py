@@ -1,76 +1,95 @@
-"""The `levante` command line."""
+"""The `levante` command line.
+
+Server side: `server`, `db upgrade`, `actions sync`. Client side (talking to
+a running server through `levante.client`): `run`, `watch`, `report`,
+`get`, `list`, `graph`, defined in `levante.client.commands`.
+"""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sys
 
-from levante import logs
-from levante.config import SERVICES, Settings, parse_services
+import click
+
+from levante.config import SERVICES
 from levante.errors import LevanteError
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="levante", description="Levante: a Mistral-compatible workflow service."
-    )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    server = commands.add_parser("server", help="run services (default: all of them)")
-    server.add_argument(
-        "--services",
-        default=",".join(SERVICES),
-        help=f"comma-separated services to run (default: {','.join(SERVICES)})",
-    )
-    server.add_argument(
-        "--executor-target",
-        default=None,
-        metavar="NAME",
-        help="executor takes only tasks with `target: NAME`",
-    )
-    actions = commands.add_parser("actions", help="the action catalogue")
-    action_commands = actions.add_subparsers(
-        dest="actions_command", required=True, metavar="COMMAND"
-    )
-    action_commands.add_parser(
-        "sync",
-        help="load the standard actions and the enabled plugins (entry points "
-        "`levante.actions`, LEVANTE_ACTION_PACKS) and list them; servers load "
-        "the same catalogue when they start",
-    )
-    db = commands.add_parser("db", help="database maintenance")
-    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
-    db_commands.add_parser("upgrade", help="apply the database migrations")
-    return parser
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    help="Levante: a Mistral-compatible workflow service.",
+)
+def cli() -> None:
+    """The `levante` command."""
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `levante` command."""
-    options = _parser().parse_args(argv)
+@cli.command(help="run services (default: all of them)")
+@click.option(
+    "--services",
+    default=",".join(SERVICES),
+    show_default=True,
+    help="comma-separated services to run",
+)
+@click.option(
+    "--executor-target",
+    default=None,
+    metavar="NAME",
+    help="executor takes only tasks with `target: NAME`",
+)
+def server(services: str, executor_target: str | None) -> None:
+    from levante import tracing
+    from levante.config import parse_services
+    from levante.server import serve
+
+    settings = _settings()
+    names = parse_services(services)
+    tracing.configure(service="+".join(names))
     try:
-        settings = Settings.from_env()
-        logs.configure(level=settings.log_level, fmt=settings.log_format)
-        if options.command == "server":
-            from levante.server import serve
+        asyncio.run(serve(settings, names, executor_target=executor_target))
+    finally:
+        tracing.shutdown()
 
-            names = parse_services(options.services)
-            asyncio.run(serve(settings, names, executor_target=options.executor_target))
-        elif options.command == "actions":
-            return _sync_actions()
-        elif options.command == "db":
-            from levante.persistence import migrate
-            from levante.persistence.db import Database
 
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
-            database = Database(settings.effective_database_url)
-            migrate.upgrade(database)
-            print(f"database at the newest schema: {database.url.split('@')[-1]}")
-    except LevanteError as error:
-        print(f"levante: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
-    return 0
+@cli.group(help="the action catalogue")
+def actions() -> None:
+    """`levante actions ...`."""
+
+
+@actions.command(
+    help="load the standard actions and the enabled plugins (entry points "
+    "`levante.actions`, LEVANTE_ACTION_PACKS) and list them; servers load "
+    "the same catalogue when they start"
+)
+def sync() -> int:
+    _settings()
+    return _sync_actions()
+
+
+@cli.group(help="database maintenance")
+def db() -> None:
+    """`levante db ...`."""
+
+
+@db.command(help="apply the database migrations")
+def upgrade() -> None:
+    from levante.persistence import migrate
+    from levante.persistence.db import Database
+
+    settings = _settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    database = Database(settings.effective_database_url)
+    migrate.upgrade(database)
+    print(f"database at the newest schema: {database.url.split('@')[-1]}")
+
+
+def _settings():  # noqa: ANN202 - levante.config.Settings, imported late
+    from levante import logs
+    from levante.config import Settings
+
+    settings = Settings.from_env()
+    logs.configure(level=settings.log_level, fmt=settings.log_format)
+    return settings
 
 
 def _sync_actions() -> int:
@@ -91,6 +110,38 @@ def _sync_actions() -> int:
     finally:
         catalogue.close()
     return 1 if catalogue.load_errors else 0
+
+
+def _add_client_commands() -> None:
+    from levante.client import commands
+
+    for command in commands.COMMANDS:
+        cli.add_command(command)
+
+
+_add_client_commands()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `levante` command; returns the exit status."""
+    from levante.client import ClientError
+
+    try:
+        result = cli.main(args=argv, prog_name="levante", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        return done.exit_code
+    except click.ClickException as error:
+        error.show()
+        return error.exit_code
+    except (click.Abort, KeyboardInterrupt):
+        return 130
+    except LevanteError as error:
+        print(f"levante: {error}", file=sys.stderr)
+        return 2
+    except ClientError as error:
+        print(f"levante: {error.message}", file=sys.stderr)
+        return 1
+    return result if isinstance(result, int) else 0
 
 
 if __name__ == "__main__":
