@@ -26,6 +26,7 @@ from levante.api.servicers import (
 )
 from levante.api.system import LocalServices, ServicesServicer
 from levante.api.transcoder import Transcoder, loopback_target
+from levante.api.watch import ExecutionEventsServicer, ExecutionWatcher
 from levante.errors import UnavailableError
 from levante.internal.v1 import engine_pb2_grpc
 from levante.persistence.definitions import DefinitionRepository
@@ -45,6 +46,8 @@ from levante.v2 import (
     cron_trigger_pb2_grpc,
     environment_pb2,
     environment_pb2_grpc,
+    event_pb2,
+    event_pb2_grpc,
     execution_pb2,
     execution_pb2_grpc,
     member_pb2,
@@ -76,6 +79,7 @@ class ApiService:
         member_pb2.DESCRIPTOR.services_by_name["MembersService"].full_name,
         namespace_pb2.DESCRIPTOR.services_by_name["NamespacesService"].full_name,
         service_pb2.DESCRIPTOR.services_by_name["ServicesService"].full_name,
+        event_pb2.DESCRIPTOR.services_by_name["ExecutionEventsService"].full_name,
     )
 
     def __init__(self, shared: Shared) -> None:
@@ -115,6 +119,12 @@ class ApiService:
         member_pb2_grpc.add_MembersServiceServicer_to_server(self.members, server)
         namespace_pb2_grpc.add_NamespacesServiceServicer_to_server(self.namespaces, server)
         service_pb2_grpc.add_ServicesServiceServicer_to_server(self.services, server)
+        self.watcher = ExecutionWatcher(
+            database=shared.database, jetstream=shared.jetstream, stopping=shared.stopping
+        )
+        event_pb2_grpc.add_ExecutionEventsServiceServicer_to_server(
+            ExecutionEventsServicer(self.watcher), server
+        )
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
@@ -143,6 +153,7 @@ class ApiService:
                     namespaces=self.namespaces,
                     services=self.services,
                     reports=Reports(self._shared.database),
+                    watcher=self.watcher,
                 ).add_routes
             ],
             middlewares=(

@@ -1,4 +1,5 @@
-"""More of Mistral's v2 REST face: members, namespaces, services, event triggers, reports.
+"""More of Mistral's v2 REST face: members, namespaces, services, event triggers, reports,
+and Levante's Server-Sent Events stream of an execution's state changes.
 
 Routes added to `MistralRestFace`'s application by `add_routes`; like the
 rest of the face, each handler only translates between Mistral's shapes and
@@ -8,9 +9,11 @@ Mistral's error bodies in the face's middleware.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aiohttp import web
+from google.protobuf import json_format
 
 from levante import errors
 from levante.api import convert, mistral
@@ -19,8 +22,13 @@ from levante.api.namespaces import NamespacesServicer
 from levante.api.reports import Reports, Walk
 from levante.api.rest import TEXT_BODY, _json_body
 from levante.api.system import ServicesServicer, kind_name
+from levante.api.watch import ExecutionWatcher
 from levante.persistence.repository import ExecutionRecord
-from levante.v2 import member_pb2, namespace_pb2, service_pb2
+from levante.v2 import event_pb2, member_pb2, namespace_pb2, service_pb2
+
+#: Seconds without an event after which an SSE stream gets a comment line:
+#: keeps proxies from timing it out, and finds clients that went away.
+SSE_KEEPALIVE_SECONDS = 15.0
 
 #: The answer to every event-trigger call (the engine has no event listener).
 EVENT_TRIGGERS_UNSUPPORTED = (
@@ -77,11 +85,13 @@ class MistralRestExtras:
         namespaces: NamespacesServicer,
         services: ServicesServicer,
         reports: Reports,
+        watcher: ExecutionWatcher | None = None,
     ) -> None:
         self.members = members
         self.namespaces = namespaces
         self.services = services
         self.reports = reports
+        self.watcher = watcher
 
     def add_routes(self, app: web.Application) -> None:
         """Registers the routes on the face's application."""
@@ -101,6 +111,8 @@ class MistralRestExtras:
             route("*", f"/v2/event_triggers{suffix}", self.event_triggers)
             route("*", f"/v2/event_triggers/{{id}}{suffix}", self.event_triggers)
             route("GET", f"/v2/executions/{{id}}/report{suffix}", self.execution_report)
+            if self.watcher is not None:
+                route("GET", f"/v2/executions/{{id}}/events{suffix}", self.execution_events)
             route("GET", f"/v2/executions/{{id}}/executions{suffix}", self.execution_executions)
             route("GET", f"/v2/tasks/{{id}}/executions{suffix}", self.task_executions)
             route("DELETE", f"/v2/action_executions/{{id}}{suffix}", self.delete_action_execution)
@@ -190,6 +202,32 @@ class MistralRestExtras:
         )
         return web.json_response(report)
 
+    async def execution_events(self, request: web.Request) -> web.StreamResponse:
+        """Server-Sent Events: `id: <sequence>` and `data: <ExecutionEvent JSON>` per event.
+
+        Unknown ids answer 404 before the stream starts; the stream ends
+        after the execution's final event (see `ExecutionWatcher`).
+        """
+        assert self.watcher is not None
+        replay = _flag(request, "replay")
+        watch = await self.watcher.open(request.match_info["id"], replay=replay)
+        async with watch:
+            response = web.StreamResponse(
+                headers={
+                    "Content-Type": "text/event-stream",
+                    "Cache-Control": "no-cache",
+                    "X-Accel-Buffering": "no",  # nginx: do not buffer the stream
+                }
+            )
+            await response.prepare(request)
+            try:
+                async for event in watch.events(tick_seconds=SSE_KEEPALIVE_SECONDS):
+                    await response.write(b": keep-alive\n\n" if event is None else sse(event))
+            except ConnectionError:  # the client went away
+                return response
+            await response.write_eof()
+        return response
+
     async def execution_executions(self, request: web.Request) -> web.Response:
         found = await self.reports.execution_executions(request.match_info["id"], _walk(request))
         return _executions(request, found)
@@ -201,6 +239,16 @@ class MistralRestExtras:
     async def delete_action_execution(self, request: web.Request) -> web.Response:
         # Mistral's default ([api] allow_action_execution_deletion = False).
         raise errors.ForbiddenError("Action execution deletion is not allowed.")
+
+
+def sse(event: event_pb2.ExecutionEvent) -> bytes:
+    """One Server-Sent Event: the sequence as its id, the event in proto3 JSON (field names
+    as in the proto, every field present) as its data."""
+    data = json_format.MessageToDict(
+        event, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
+    )
+    text = json.dumps(data, separators=(",", ":"))
+    return f"id: {event.sequence}\ndata: {text}\n\n".encode()
 
 
 def _parent(request: web.Request) -> str:
