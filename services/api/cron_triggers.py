@@ -8,6 +8,7 @@ from typing import Any
 
 from google.protobuf import empty_pb2
 
+from levante import notifications
 from levante.api import convert, identity
 from levante.api.servicers import list_query
 from levante.messaging.outbox import utcnow
@@ -52,6 +53,7 @@ class CronTriggersServicer(cron_trigger_pb2_grpc.CronTriggersServiceServicer):
         trigger = request.cron_trigger
         for what, value in (("input", trigger.workflow_input), ("params", trigger.workflow_params)):
             self._limits.check_size(f"workflow {what}", json.dumps(convert.plain(value)))
+        notifications.validate_params(convert.plain(trigger.workflow_params))
         new = NewCronTrigger(
             name=trigger.trigger_name,
             workflow_identifier=trigger.workflow_id or trigger.workflow_name,

@@ -13,7 +13,7 @@ import grpc
 import yaml
 from google.protobuf import empty_pb2
 
-from levante import language
+from levante import language, notifications
 from levante.api import convert, identity
 from levante.errors import InputError, NotFoundError
 from levante.internal.v1 import engine_pb2, engine_pb2_grpc
@@ -216,7 +216,9 @@ class ExecutionsServicer(execution_pb2_grpc.ExecutionsServiceServicer):
                 execution, _id_of(request.source_execution_id, "executions")
             )
         input_json = json.dumps(convert.plain(execution.input))
-        params_json = json.dumps(convert.plain(execution.params))
+        params = convert.plain(execution.params)
+        notifications.validate_params(params)
+        params_json = json.dumps(params)
         custom_json = json.dumps(convert.plain(execution.custom_context))
         for what, text in (("input", input_json), ("params", params_json)):
             self._limits.check_size(what, text)

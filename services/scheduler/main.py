@@ -1,4 +1,5 @@
-"""Composition root of the scheduler service: durable timers."""
+"""Composition root of the scheduler service: durable timers, cron, expiration, recovery,
+and the notifier (Mistral's `notify` params)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import os
 
 import structlog
 
+from levante.actions import ALLOWED_HOSTS_VARIABLE, NetworkPolicy
 from levante.process import Shared
 from levante.scheduler.cron import CronFirer
 from levante.scheduler.expiration import ExpirationPolicy, Expirer
+from levante.scheduler.notifier import Notifier
 from levante.scheduler.recovery import Recovery
 from levante.scheduler.timers import TimerPump
 
@@ -18,7 +21,7 @@ log = structlog.get_logger(__name__)
 
 class SchedulerService:
     """Delivers the engine's timers (wait-before/after, retry delays, timeouts), fires
-    cron triggers, and expires old executions."""
+    cron triggers, expires old executions, and sends executions' notifications."""
 
     grpc_services: tuple[str, ...] = ()
 
@@ -32,6 +35,12 @@ class SchedulerService:
             after_seconds=float(os.environ.get("LEVANTE_RECOVERY_AFTER_SECONDS") or 120),
             interval_seconds=float(os.environ.get("LEVANTE_RECOVERY_INTERVAL_SECONDS") or 30),
         )
+        self._notifier = Notifier(
+            shared.database,
+            shared.nats,
+            shared.jetstream,
+            network=NetworkPolicy.parse(os.environ.get(ALLOWED_HOSTS_VARIABLE)),
+        )
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -41,6 +50,7 @@ class SchedulerService:
             asyncio.create_task(self._cron.run(self._stop), name="scheduler-cron"),
             asyncio.create_task(self._expirer.run(self._stop), name="scheduler-expiration"),
             asyncio.create_task(self._recovery.run(self._stop), name="scheduler-recovery"),
+            asyncio.create_task(self._notifier.run(self._stop), name="scheduler-notifier"),
         ]
         log.info("scheduler started")
 
@@ -55,4 +65,6 @@ class SchedulerService:
             recovered_actions=self._recovery.counters.recovered_actions,
             failed_lost_actions=self._recovery.counters.failed_actions,
             redelivered_timers=self._recovery.counters.redelivered_timers,
+            notifications_sent=self._notifier.sent,
+            notifications_failed=self._notifier.failed,
         )

@@ -226,6 +226,7 @@ def _assert_matches_database(
     assert len(items) >= 6 + 2 + 1  # six items, left and right, the child's first task
 
 
+@pytest.mark.parametrize("levante", ["sqlite"], indirect=True)
 def test_a_sub_workflow_watch_sees_only_its_own_tree(levante: LevanteProcess) -> None:
     name = f"watched_sub_{uuid.uuid4().hex[:8]}"
     status, body = post_text(f"{levante.url}/workflows", _definition(name))
@@ -294,6 +295,7 @@ def test_watch_over_grpc(levante: LevanteProcess) -> None:
     assert request("PUT", f"{levante.url}/executions/{waiting}", body=body)[0] == 200
 
 
+@pytest.mark.parametrize("levante", ["sqlite"], indirect=True)
 def test_sse_errors(levante: LevanteProcess) -> None:
     status, body = request("GET", f"{levante.url}/executions/{uuid.uuid4()}/events")
     assert status == 404 and "WorkflowExecution not found" in body["faultstring"], body
