@@ -16,12 +16,12 @@ HELM_PYTHON ?= $(shell for p in python3.12 python3.13 $(HOME)/.pyenv/versions/3.
 HELM_VENV := .venv-helm
 HELM_STAMP := $(HELM_VENV)/.installed
 
-.PHONY: run test lint protos protos-check install postgres clean helm-tools helm-check
+.PHONY: run test lint protos protos-check install postgres tools clean helm-tools helm-check
 
 run: $(STAMP)
 	$(BIN)/levante server
 
-test: $(STAMP) postgres $(HELM_STAMP)
+test: $(STAMP) postgres tools $(HELM_STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP) $(HELM_STAMP)
@@ -50,6 +50,13 @@ postgres:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
 	  echo "installing Debian's postgresql for the tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+
+# The CLI's terminal tests drive `levante run` inside tmux, and `levante graph
+# --svg` draws with Graphviz's dot: Debian's packages, installed when missing.
+tools:
+	@command -v tmux >/dev/null 2>&1 && command -v dot >/dev/null 2>&1 || { \
+	  echo "installing Debian's tmux and graphviz for the tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux graphviz >/dev/null; }
 
 helm-tools: $(HELM_STAMP)
 

@@ -137,7 +137,7 @@ class Client:
         return [n for n in definition.workflows if n in stored] or stored
 
     def follow(
-        self, execution_id: str, *, progress: LockedProgress | None = None
+        self, execution_id: str, *, progress: LockedProgress | None = None, poll: bool = False
     ) -> Iterator[LockedProgress]:
         """Follows an execution to its end (see `levante.client.watch.follow`)."""
         return follow(
@@ -146,6 +146,7 @@ class Client:
             grpc_address=self.grpc,
             token=self.token,
             progress=progress,
+            poll=poll,
         )
 
     def wait(self, execution_id: str) -> dict[str, Any]:

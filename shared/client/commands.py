@@ -93,6 +93,11 @@ def _parse_input(text: str | None) -> dict[str, Any]:
 
 # -- run / watch ----------------------------------------------------------------
 
+_POLL_HELP = (
+    "poll the REST face every 0.3 s instead of following the event stream "
+    "(the fallback when the server offers no stream)"
+)
+
 
 @click.command(help="Upload FILE's workflows (create or update), start one, and watch it live.")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -101,6 +106,7 @@ def _parse_input(text: str | None) -> dict[str, Any]:
 @click.option("--namespace", default="", help="namespace to upload to and run in")
 @click.option("--no-watch", is_flag=True, help="start it and print its id, without watching")
 @click.option("--json", "as_json", is_flag=True, help="print the final execution as JSON")
+@click.option("--poll", is_flag=True, help=_POLL_HELP)
 @_connection
 def run(
     file: Path,
@@ -109,6 +115,7 @@ def run(
     namespace: str,
     no_watch: bool,
     as_json: bool,
+    poll: bool,
     url: str,
     grpc_address: str,
     token: str | None,
@@ -139,20 +146,26 @@ def run(
             (execution["id"], "cyan"),
         )
     )
-    return _watch(client, execution["id"], console=console, as_json=as_json)
+    return _watch(client, execution["id"], console=console, as_json=as_json, poll=poll)
 
 
 @click.command(help="Watch an execution live until it ends (non-zero exit if it fails).")
 @click.argument("execution_id")
 @click.option("--json", "as_json", is_flag=True, help="print the final execution as JSON")
+@click.option("--poll", is_flag=True, help=_POLL_HELP)
 @_connection
-def watch(execution_id: str, as_json: bool, url: str, grpc_address: str, token: str | None) -> int:
+def watch(
+    execution_id: str, as_json: bool, poll: bool, url: str, grpc_address: str, token: str | None
+) -> int:
     client = _client(url, grpc_address, token)
     client.rest.execution(execution_id)  # an unknown id fails here, with the server's message
-    return _watch(client, execution_id, console=Console(stderr=as_json), as_json=as_json)
+    console = Console(stderr=as_json)
+    return _watch(client, execution_id, console=console, as_json=as_json, poll=poll)
 
 
-def _watch(client: Client, execution_id: str, *, console: Console, as_json: bool) -> int:
+def _watch(
+    client: Client, execution_id: str, *, console: Console, as_json: bool, poll: bool
+) -> int:
     progress = LockedProgress(execution_id)
     started = time.monotonic()
 
@@ -172,10 +185,10 @@ def _watch(client: Client, execution_id: str, *, console: Console, as_json: bool
     try:
         if console.is_terminal:
             with Live(get_renderable=view, console=console, refresh_per_second=8):
-                for _ in client.follow(execution_id, progress=progress):
+                for _ in client.follow(execution_id, progress=progress, poll=poll):
                     pass
         else:
-            for _ in client.follow(execution_id, progress=progress):
+            for _ in client.follow(execution_id, progress=progress, poll=poll):
                 pass
             console.print(view())
     except KeyboardInterrupt:

@@ -154,14 +154,20 @@ def follow(
     grpc_address: str | None,
     token: str | None = None,
     progress: LockedProgress | None = None,
+    poll: bool = False,
 ) -> Iterator[LockedProgress]:
     """Follows an execution to its end, yielding its progress after every change.
 
-    Sources in order of preference: gRPC events, SSE events, polling. A
-    source the server does not offer is skipped; a stream that breaks
-    halfway hands over to polling, which re-reads the whole tree.
+    Sources in order of preference: gRPC events, SSE events, polling (only
+    polling with `poll`). A source the server does not offer is skipped; a
+    stream that breaks halfway hands over to polling, which re-reads the
+    whole tree.
     """
     progress = progress or LockedProgress(execution_id)
+    if poll:
+        progress.source = "polling"
+        yield from _polling(progress, rest)
+        return
     watches: list[Watch] = []
     if grpc_address:
         watches.append(
