@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from levante.internal.v1 import engine_pb2 as levante_dot_internal_dot_v1_dot_engine__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"levante/internal/v1/messages.proto\x12\x13levante.internal.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a levante/internal/v1/engine.proto\"\xfe\x02\n\tRunAction\x12\x12\n\ncommand_id\x18\x01 \x01(\t\x12\x1b\n\x13\x61\x63tion_execution_id\x18\x02 \x01(\t\x12\x19\n\x11task_execution_id\x18\x03 \x01(\t\x12\x14\n\x0c\x65xecution_id\x18\x04 \x01(\t\x12\x19\n\x11root_execution_id\x18\x05 \x01(\t\x12\x13\n\x0b\x61\x63tion_name\x18\x06 \x01(\t\x12\x12\n\ninput_json\x18\x07 \x01(\x0c\x12\x0e\n\x06target\x18\x08 \x01(\t\x12\x12\n\nsafe_rerun\x18\t \x01(\x08\x12\x30\n\x0crequest_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rworkflow_name\x18\x0b \x01(\t\x12\x1a\n\x12workflow_namespace\x18\x0c \x01(\t\x12\x11\n\ttask_name\x18\r \x01(\t\x12\x12\n\nproject_id\x18\x0e \x01(\t\x12\x1b\n\x13\x63ustom_context_json\x18\x0f \x01(\x0c\"\x0f\n\rActionPending\"3\n\rActionFailure\x12\x0f\n\x07message\x18\x01 \x01(\t\x12\x11\n\tdata_json\x18\x02 \x01(\x0c\"\xe8\x01\n\x0c\x41\x63tionResult\x12\x1b\n\x13\x61\x63tion_execution_id\x18\x01 \x01(\t\x12\x19\n\x11task_execution_id\x18\x02 \x01(\t\x12\x15\n\x0bresult_json\x18\x03 \x01(\x0cH\x00\x12\x35\n\x07\x66\x61ilure\x18\x04 \x01(\x0b\x32\".levante.internal.v1.ActionFailureH\x00\x12\x35\n\x07pending\x18\x06 \x01(\x0b\x32\".levante.internal.v1.ActionPendingH\x00\x12\x10\n\x08\x65xecutor\x18\x05 \x01(\tB\t\n\x07outcome\"\xc4\x02\n\x0b\x45ngineEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12.\n\nevent_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0c\x65xecution_id\x18\x03 \x01(\t\x12\x19\n\x11root_execution_id\x18\x04 \x01(\t\x12:\n\raction_result\x18\n \x01(\x0b\x32!.levante.internal.v1.ActionResultH\x00\x12\x36\n\x0btimer_fired\x18\x0b \x01(\x0b\x32\x1f.levante.internal.v1.TimerFiredH\x00\x12\x45\n\x0fstart_execution\x18\x0c \x01(\x0b\x32*.levante.internal.v1.StartExecutionRequestH\x00\x42\x07\n\x05\x65vent\"V\n\nTimerFired\x12\x10\n\x08timer_id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x19\n\x11task_execution_id\x18\x03 \x01(\t\x12\r\n\x05token\x18\x04 \x01(\x05\x42 Z\x1elevante/internal/v1;internalv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"levante/internal/v1/messages.proto\x12\x13levante.internal.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a levante/internal/v1/engine.proto\"\x93\x03\n\tRunAction\x12\x12\n\ncommand_id\x18\x01 \x01(\t\x12\x1b\n\x13\x61\x63tion_execution_id\x18\x02 \x01(\t\x12\x19\n\x11task_execution_id\x18\x03 \x01(\t\x12\x14\n\x0c\x65xecution_id\x18\x04 \x01(\t\x12\x19\n\x11root_execution_id\x18\x05 \x01(\t\x12\x13\n\x0b\x61\x63tion_name\x18\x06 \x01(\t\x12\x12\n\ninput_json\x18\x07 \x01(\x0c\x12\x0e\n\x06target\x18\x08 \x01(\t\x12\x12\n\nsafe_rerun\x18\t \x01(\x08\x12\x30\n\x0crequest_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rworkflow_name\x18\x0b \x01(\t\x12\x1a\n\x12workflow_namespace\x18\x0c \x01(\t\x12\x11\n\ttask_name\x18\r \x01(\t\x12\x12\n\nproject_id\x18\x0e \x01(\t\x12\x1b\n\x13\x63ustom_context_json\x18\x0f \x01(\x0c\x12\x13\n\x0btraceparent\x18\x10 \x01(\t\"\x0f\n\rActionPending\"3\n\rActionFailure\x12\x0f\n\x07message\x18\x01 \x01(\t\x12\x11\n\tdata_json\x18\x02 \x01(\x0c\"\xe8\x01\n\x0c\x41\x63tionResult\x12\x1b\n\x13\x61\x63tion_execution_id\x18\x01 \x01(\t\x12\x19\n\x11task_execution_id\x18\x02 \x01(\t\x12\x15\n\x0bresult_json\x18\x03 \x01(\x0cH\x00\x12\x35\n\x07\x66\x61ilure\x18\x04 \x01(\x0b\x32\".levante.internal.v1.ActionFailureH\x00\x12\x35\n\x07pending\x18\x06 \x01(\x0b\x32\".levante.internal.v1.ActionPendingH\x00\x12\x10\n\x08\x65xecutor\x18\x05 \x01(\tB\t\n\x07outcome\"\xc4\x02\n\x0b\x45ngineEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12.\n\nevent_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0c\x65xecution_id\x18\x03 \x01(\t\x12\x19\n\x11root_execution_id\x18\x04 \x01(\t\x12:\n\raction_result\x18\n \x01(\x0b\x32!.levante.internal.v1.ActionResultH\x00\x12\x36\n\x0btimer_fired\x18\x0b \x01(\x0b\x32\x1f.levante.internal.v1.TimerFiredH\x00\x12\x45\n\x0fstart_execution\x18\x0c \x01(\x0b\x32*.levante.internal.v1.StartExecutionRequestH\x00\x42\x07\n\x05\x65vent\"V\n\nTimerFired\x12\x10\n\x08timer_id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x19\n\x11task_execution_id\x18\x03 \x01(\t\x12\r\n\x05token\x18\x04 \x01(\x05\x42 Z\x1elevante/internal/v1;internalv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,15 +35,15 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z\036levante/internal/v1;internalv1'
   _globals['_RUNACTION']._serialized_start=127
-  _globals['_RUNACTION']._serialized_end=509
-  _globals['_ACTIONPENDING']._serialized_start=511
-  _globals['_ACTIONPENDING']._serialized_end=526
-  _globals['_ACTIONFAILURE']._serialized_start=528
-  _globals['_ACTIONFAILURE']._serialized_end=579
-  _globals['_ACTIONRESULT']._serialized_start=582
-  _globals['_ACTIONRESULT']._serialized_end=814
-  _globals['_ENGINEEVENT']._serialized_start=817
-  _globals['_ENGINEEVENT']._serialized_end=1141
-  _globals['_TIMERFIRED']._serialized_start=1143
-  _globals['_TIMERFIRED']._serialized_end=1229
+  _globals['_RUNACTION']._serialized_end=530
+  _globals['_ACTIONPENDING']._serialized_start=532
+  _globals['_ACTIONPENDING']._serialized_end=547
+  _globals['_ACTIONFAILURE']._serialized_start=549
+  _globals['_ACTIONFAILURE']._serialized_end=600
+  _globals['_ACTIONRESULT']._serialized_start=603
+  _globals['_ACTIONRESULT']._serialized_end=835
+  _globals['_ENGINEEVENT']._serialized_start=838
+  _globals['_ENGINEEVENT']._serialized_end=1162
+  _globals['_TIMERFIRED']._serialized_start=1164
+  _globals['_TIMERFIRED']._serialized_end=1250
 # @@protoc_insertion_point(module_scope)

@@ -10,7 +10,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class RunAction(_message.Message):
-    __slots__ = ("command_id", "action_execution_id", "task_execution_id", "execution_id", "root_execution_id", "action_name", "input_json", "target", "safe_rerun", "request_time", "workflow_name", "workflow_namespace", "task_name", "project_id", "custom_context_json")
+    __slots__ = ("command_id", "action_execution_id", "task_execution_id", "execution_id", "root_execution_id", "action_name", "input_json", "target", "safe_rerun", "request_time", "workflow_name", "workflow_namespace", "task_name", "project_id", "custom_context_json", "traceparent")
     COMMAND_ID_FIELD_NUMBER: _ClassVar[int]
     ACTION_EXECUTION_ID_FIELD_NUMBER: _ClassVar[int]
     TASK_EXECUTION_ID_FIELD_NUMBER: _ClassVar[int]
@@ -26,6 +26,7 @@ class RunAction(_message.Message):
     TASK_NAME_FIELD_NUMBER: _ClassVar[int]
     PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
     CUSTOM_CONTEXT_JSON_FIELD_NUMBER: _ClassVar[int]
+    TRACEPARENT_FIELD_NUMBER: _ClassVar[int]
     command_id: str
     action_execution_id: str
     task_execution_id: str
@@ -41,7 +42,8 @@ class RunAction(_message.Message):
     task_name: str
     project_id: str
     custom_context_json: bytes
-    def __init__(self, command_id: _Optional[str] = ..., action_execution_id: _Optional[str] = ..., task_execution_id: _Optional[str] = ..., execution_id: _Optional[str] = ..., root_execution_id: _Optional[str] = ..., action_name: _Optional[str] = ..., input_json: _Optional[bytes] = ..., target: _Optional[str] = ..., safe_rerun: _Optional[bool] = ..., request_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., workflow_name: _Optional[str] = ..., workflow_namespace: _Optional[str] = ..., task_name: _Optional[str] = ..., project_id: _Optional[str] = ..., custom_context_json: _Optional[bytes] = ...) -> None: ...
+    traceparent: str
+    def __init__(self, command_id: _Optional[str] = ..., action_execution_id: _Optional[str] = ..., task_execution_id: _Optional[str] = ..., execution_id: _Optional[str] = ..., root_execution_id: _Optional[str] = ..., action_name: _Optional[str] = ..., input_json: _Optional[bytes] = ..., target: _Optional[str] = ..., safe_rerun: _Optional[bool] = ..., request_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., workflow_name: _Optional[str] = ..., workflow_namespace: _Optional[str] = ..., task_name: _Optional[str] = ..., project_id: _Optional[str] = ..., custom_context_json: _Optional[bytes] = ..., traceparent: _Optional[str] = ...) -> None: ...
 
 class ActionPending(_message.Message):
     __slots__ = ()
