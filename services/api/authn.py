@@ -11,14 +11,23 @@ What needs no token: gRPC health and reflection, the internal services
 the version documents, the OpenAPI documents and `/metrics`. The transcoded
 face (`/levante/v2`) forwards the token to the gRPC server, which checks it:
 its 401 is a `google.rpc.Status` like every other answer of that face.
+
+`keystone_app` is what lets python-mistralclient use a token: with
+`--os-auth-token` the `mistral` CLI first has Keystone confirm the token
+(`POST {auth_url}/auth/tokens`, the `token` method). Levante answers that
+itself under `/identity/v3`: the token is verified like any other and
+handed back as the subject token, with its user, project and roles; the
+CLI then calls `/v2` with it (`--os-auth-url http://HOST:8989/identity/v3`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import grpc
+import jwt
 from aiohttp import web
 from grpc_status import rpc_status
 
@@ -35,6 +44,10 @@ PUBLIC_PACKAGE = "/levante.v2."
 OPEN_PATHS = frozenset(
     {"/", "/v2", "/v2/", "/v2/openapi.json", f"{TRANSCODED_PREFIX}/openapi.json", "/metrics"}
 )
+#: Where the Keystone-compatible token check is mounted (it reads the token from its body).
+IDENTITY_PREFIX = "/identity"
+#: How long a Keystone answer says a token without an expiry of its own is good for.
+_STATIC_TOKEN_HOURS = 24
 
 
 def caller_of(principal: Principal) -> Caller:
@@ -111,7 +124,7 @@ def rest_middleware(authentication: Authentication) -> Any:
         request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
         path = request.path
-        if path in OPEN_PATHS or path.startswith(f"{TRANSCODED_PREFIX}/"):
+        if path in OPEN_PATHS or path.startswith((f"{TRANSCODED_PREFIX}/", IDENTITY_PREFIX)):
             return await handler(request)
         principal = await authentication.authenticate(token_from(request.headers))
         with identity.acting_as(caller_of(principal)):
@@ -120,4 +133,86 @@ def rest_middleware(authentication: Authentication) -> Any:
     return authenticate
 
 
-__all__ = ["OPEN_PATHS", "AuthInterceptor", "caller_of", "rest_middleware"]
+def keystone_app(authentication: Authentication) -> web.Application:
+    """The sub-application to mount at IDENTITY_PREFIX: Keystone v3's token check, enough
+    for keystoneauth (python-mistralclient) to accept a Levante token."""
+
+    async def version(request: web.Request) -> web.Response:
+        base = f"{request.scheme}://{request.host}{IDENTITY_PREFIX}/v3/"
+        return web.json_response(
+            {
+                "version": {
+                    "id": "v3.14",
+                    "status": "stable",
+                    "updated": "2020-04-07T00:00:00Z",
+                    "links": [{"rel": "self", "href": base}],
+                    "media-types": [
+                        {
+                            "base": "application/json",
+                            "type": "application/vnd.openstack.identity-v3+json",
+                        }
+                    ],
+                }
+            }
+        )
+
+    async def tokens(request: web.Request) -> web.Response:
+        try:
+            body = await request.json()
+            token = body["auth"]["identity"]["token"]["id"]
+        except (ValueError, KeyError, TypeError):
+            return _keystone_error(
+                400, "Bad Request", "Expected auth.identity.token.id: only token authentication"
+            )
+        try:
+            principal = await authentication.authenticate(token if isinstance(token, str) else None)
+        except UnauthenticatedError as error:
+            return _keystone_error(401, "Unauthorized", error.message)
+        return web.json_response(
+            {"token": _keystone_token(principal, token)},
+            status=201,
+            headers={"X-Subject-Token": token},
+        )
+
+    app = web.Application(client_max_size=64 * 1024)
+    app.router.add_get("/v3", version)
+    app.router.add_get("/v3/", version)
+    app.router.add_post("/v3/auth/tokens", tokens)
+    return app
+
+
+def _keystone_token(principal: Principal, token: str) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    expires = now + timedelta(hours=_STATIC_TOKEN_HOURS)
+    if token.count(".") == 2:
+        try:  # a verified JWT: its own expiry
+            claims = jwt.decode(token, options={"verify_signature": False})
+            expires = datetime.fromtimestamp(int(claims["exp"]), UTC)
+        except (jwt.PyJWTError, KeyError, TypeError, ValueError):
+            pass
+    domain = {"id": "default", "name": "Default"}
+    return {
+        "methods": ["token"],
+        "issued_at": now.strftime("%Y-%m-%dT%H:%M:%S.000000Z"),
+        "expires_at": expires.strftime("%Y-%m-%dT%H:%M:%S.000000Z"),
+        "user": {"id": principal.user_id, "name": principal.user_id, "domain": domain},
+        "project": {"id": principal.project_id, "name": principal.project_id, "domain": domain},
+        "roles": [{"id": role, "name": role} for role in sorted(principal.roles)],
+        "catalog": [],
+    }
+
+
+def _keystone_error(status: int, title: str, message: str) -> web.Response:
+    return web.json_response(
+        {"error": {"code": status, "title": title, "message": message}}, status=status
+    )
+
+
+__all__ = [
+    "IDENTITY_PREFIX",
+    "OPEN_PATHS",
+    "AuthInterceptor",
+    "caller_of",
+    "keystone_app",
+    "rest_middleware",
+]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 import structlog
 from aiohttp import web
 
 from levante.actions import ActionCatalogue
 from levante.api.actions import ActionsServicer
-from levante.api.authn import rest_middleware
+from levante.api.authn import IDENTITY_PREFIX, keystone_app, rest_middleware
 from levante.api.cron_triggers import CronTriggersServicer
 from levante.api.definitions import Definitions
 from levante.api.environments import EnvironmentsServicer
@@ -154,7 +155,8 @@ class ApiService:
                     services=self.services,
                     reports=Reports(self._shared.database),
                     watcher=self.watcher,
-                ).add_routes
+                ).add_routes,
+                *self._identity_routes(),
             ],
             middlewares=(
                 [rest_middleware(self._shared.authentication)]
@@ -182,6 +184,13 @@ class ApiService:
         log.info(
             "REST face listening", url=f"{scheme}://{settings.bind_host}:{settings.rest_port}/v2"
         )
+
+    def _identity_routes(self) -> list[Callable[[web.Application], None]]:
+        """The Keystone-compatible token check the mistral CLI uses, with authentication on."""
+        authentication = self._shared.authentication
+        if authentication is None:
+            return []
+        return [lambda app: app.add_subapp(IDENTITY_PREFIX, keystone_app(authentication))]
 
     async def stop(self) -> None:
         if self._runner is not None:

@@ -83,6 +83,7 @@ class DefinitionRepository:
         with self.db.write() as session:
             row = _find(session, models.WorkbookDefinition, name, namespace, project_id)
             if update and row is None:
+                _refuse_public(session, name, namespace, "update")
                 raise NotFoundError(f"Workbook not found [name={name}, namespace={namespace}]")
             if not update and row is not None:
                 raise AlreadyExistsError(
@@ -218,6 +219,7 @@ class DefinitionRepository:
         with self.db.write() as session:
             row = _find(session, models.WorkbookDefinition, name, namespace, project_id)
             if row is None:
+                _refuse_public(session, name, namespace, "delete")
                 raise NotFoundError(f"Workbook not found [name={name}, namespace={namespace}]")
             members.check_workbook_unused(session, row)
             _delete_members(session, name, namespace, project_id)
@@ -252,6 +254,11 @@ class DefinitionRepository:
                 )
                 row = _find(session, models.ActionDefinition, action.name, namespace, project_id)
                 if update and row is None:
+                    table = models.ActionDefinition
+                    if find_by_name(session, table, action.name, namespace, None, public=True):
+                        raise ForbiddenError(
+                            f"Can not update action of other users. [action_name={action.name}]"
+                        )
                     raise NotFoundError(
                         f"Action not found [name={action.name}, namespace={namespace}]"
                     )
@@ -315,6 +322,12 @@ class DefinitionRepository:
                     f"Can not delete action of other users. [action_name={identifier}]"
                 )
             session.delete(row)
+
+
+def _refuse_public(session: Session, name: str, namespace: str, verb: str) -> None:
+    """ForbiddenError when the workbook the caller names is another project's public one."""
+    if find_by_name(session, models.WorkbookDefinition, name, namespace, None, public=True):
+        raise ForbiddenError(f"Can not {verb} workbook of other users. [name={name}]")
 
 
 def _action(

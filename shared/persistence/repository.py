@@ -243,6 +243,12 @@ class Repository:
         with self.db.write() as session:
             for w in workflows:
                 row = self._find_workflow(session, w.name, namespace, project_id)
+                if row is None and find_by_name(
+                    session, models.WorkflowDefinition, w.name, namespace, None, public=True
+                ):
+                    raise ForbiddenError(
+                        f"Can not update workflow of other users. [workflow_identifier={w.name}]"
+                    )
                 if row is None:
                     raise NotFoundError(
                         f"Workflow not found [workflow_identifier={w.name}, namespace={namespace}]"
