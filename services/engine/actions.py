@@ -78,14 +78,16 @@ def evaluate_plain(value: Any, data: Any) -> Any:
 
 
 def resolve_direct(
-    session: Session, name: str, action_input: dict[str, Any], namespace: str
+    session: Session, name: str, action_input: dict[str, Any], namespace: str, project_id: str
 ) -> tuple[str, dict[str, Any]]:
     """The action an executor runs for a direct run of `name`, and its input.
 
     A stored ad-hoc action resolves to its base with `base-input` evaluated;
     anything else is a standard or plugin action, run as it is.
     """
-    specs = adhoc_specs(workflows.stored_adhoc(session, [name], namespace=namespace))
+    specs = adhoc_specs(
+        workflows.stored_adhoc(session, [name], namespace=namespace, project_id=project_id or None)
+    )
     if name not in specs:
         return name, action_input
     try:
@@ -104,7 +106,12 @@ def complete_direct(session: Session, event: ActionCompleted, now: datetime) -> 
         return
     if not event.failed and (row.params or {}).get("base_action"):
         specs = adhoc_specs(
-            workflows.stored_adhoc(session, [row.name], namespace=row.workflow_namespace or "")
+            workflows.stored_adhoc(
+                session,
+                [row.name],
+                namespace=row.workflow_namespace or "",
+                project_id=row.project_id or None,
+            )
         )
         if row.name in specs:
             try:

@@ -112,7 +112,7 @@ class OperationsMixin(_Base):
         action_id = self._new_id()
         with self._db.read() as session:
             base_name, base_input = direct_actions.resolve_direct(
-                session, request.action_name, action_input, request.namespace
+                session, request.action_name, action_input, request.namespace, request.project_id
             )
         if base_name != request.action_name:
             params = {**params, "base_action": base_name}

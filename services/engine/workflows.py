@@ -75,31 +75,55 @@ def freeze_adhoc(
     """
     own = {a.name for a in store.document_actions(definition.definition)}
     wanted = [t.action for t in spec.tasks.values() if t.action and t.action not in own]
-    return stored_adhoc(session, wanted, namespace=definition.namespace)
+    # The actions of the workflow's owner: a shared workflow runs as its author wrote it.
+    return stored_adhoc(
+        session, wanted, namespace=definition.namespace, project_id=definition.project_id
+    )
 
 
-def stored_adhoc(session: Session, names: list[str], *, namespace: str) -> dict[str, str]:
+def stored_adhoc(
+    session: Session, names: list[str], *, namespace: str, project_id: str | None = None
+) -> dict[str, str]:
     """The stored ad-hoc actions `names` and their bases: name -> definition text.
 
     Looked up in `namespace`, then the default one; names found nowhere are
-    standard or plugin actions, left to the executors.
+    standard or plugin actions, left to the executors. With `project_id`,
+    only the project's own actions, else public ones.
     """
     table = models.ActionDefinition
+    owners = [table.project_id == project_id, table.scope == "public"] if project_id else [None]
     wanted = list(names)
     frozen: dict[str, str] = {}
     while wanted:
         name = wanted.pop()
         if name in frozen or name.startswith("std."):
             continue
-        for space in dict.fromkeys((namespace, "")):
-            row = session.scalars(
-                select(table).where(table.name == name, table.namespace == space)
-            ).first()
+        for owner, space in ((o, s) for o in owners for s in dict.fromkeys((namespace, ""))):
+            statement = select(table).where(table.name == name, table.namespace == space)
+            if owner is not None:
+                statement = statement.where(owner).order_by(table.created_at, table.id)
+            row = session.scalars(statement).first()
             if row is not None:
                 frozen[name] = row.definition
                 wanted.extend(a.base for a in store.stored_actions(row.definition))
                 break
     return frozen
+
+
+def _workflow_owner(session: Session, execution_id: str) -> str | None:
+    """The project that owns the workflow an execution runs (None if it is gone)."""
+    workflow_id = session.scalar(
+        select(models.WorkflowExecution.workflow_id).where(
+            models.WorkflowExecution.id == execution_id
+        )
+    )
+    if not workflow_id:
+        return None
+    return session.scalar(
+        select(models.WorkflowDefinition.project_id).where(
+            models.WorkflowDefinition.id == workflow_id
+        )
+    )
 
 
 def check_input(spec: WorkflowSpec, given: dict[str, Any]) -> dict[str, Any]:
@@ -174,12 +198,14 @@ def create_child(
     )
     problem = None
     try:
+        # Named as the parent workflow's author sees names (a shared workflow's
+        # sub-workflows are its owner's), else as the execution's project.
         definition = resolve(
             session,
             command.workflow_name,
             command.workflow_namespace,
             workbook=workbook,
-            project_id=project_id,
+            project_id=_workflow_owner(session, command.parent_execution_id) or project_id,
         )
         spec = store.workflow_spec(definition.definition, definition.name)
         row.input = check_input(spec, command.input)

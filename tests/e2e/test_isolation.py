@@ -34,6 +34,7 @@ from levante.v2 import (
 )
 from tests.e2e.conftest import db_upgrade
 from tests.e2e.test_mistral_cli import MISTRAL
+from tests.support.net import eventually
 from tests.support.postgres import fresh_database
 from tests.support.system import LevanteProcess
 from tests.support.tenants import ADMIN, A, B, call, finished_execution, ids_of, ok, secured_process
@@ -648,3 +649,32 @@ def test_the_mistral_cli_works_with_a_token(server: LevanteProcess, tmp_path: Pa
     assert done.returncode != 0 and "Workflow not found" in done.stderr
     done = mistral("--os-auth-token", "not-a-token", "workflow-list")
     assert done.returncode != 0
+
+
+def test_workflows_cannot_use_another_projects_actions_or_sub_workflows(
+    server: LevanteProcess, owned: dict[str, str]
+) -> None:
+    text = """\
+version: '2.0'
+borrows_action:
+  tasks:
+    t: {action: act_a}
+borrows_workflow:
+  tasks:
+    t: {workflow: wf_a}
+"""
+    created = ok(server, B, "POST", "/v2/workflows", text)["workflows"]
+    for workflow in created:
+        started = ok(server, B, "POST", "/v2/executions", {"workflow_id": workflow["id"]})
+
+        def failed(execution_id: str = started["id"]) -> dict[str, Any] | None:
+            found = ok(server, B, "GET", f"/v2/executions/{execution_id}")
+            return found if found["state"] == "ERROR" else None
+
+        info = eventually(failed, timeout=30, what=f"{workflow['name']} to fail")["state_info"]
+        assert "act_a" in info or "wf_a" in info, info
+    status, answer = call(server, B, "POST", "/v2/action_executions", {"name": "act_a"})
+    assert status == 400 and "act_a" in answer["faultstring"], answer
+    # The owner's own workflow may use them.
+    done = ok(server, A, "POST", "/v2/action_executions", {"name": "act_a"})
+    assert json.loads(done["output"]) == {"result": "hi"}
