@@ -97,6 +97,9 @@ class EngineService:
     async def stop(self) -> None:
         self._stop.set()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        released = 0
         if self._consumer is not None:
-            await self._consumer.stop()
-        log.info("engine stopped")
+            # Events pulled but not applied go back now, not after ack_wait:
+            # another engine applies them at once.
+            released = await self._consumer.drain()
+        log.info("engine stopped", events_released=released)

@@ -155,6 +155,9 @@ class Outgoing:
     msg_id: str
     subject: str
     payload: bytes
+    #: W3C trace context sent as the `traceparent` header; not kept in the
+    #: outbox (messages that need it after a re-publish carry it in the payload).
+    traceparent: str = ""
 
 
 async def publish_all(
@@ -167,10 +170,16 @@ async def publish_all(
     """
     await asyncio.gather(
         *(
-            js.publish(m.subject, m.payload, timeout=timeout, headers={"Nats-Msg-Id": m.msg_id})
+            js.publish(m.subject, m.payload, timeout=timeout, headers=_headers(m))
             for m in messages
         )
     )
+
+
+def _headers(message: Outgoing) -> dict[str, str]:
+    if message.traceparent:
+        return {"Nats-Msg-Id": message.msg_id, "traceparent": message.traceparent}
+    return {"Nats-Msg-Id": message.msg_id}
 
 
 class PullConsumer:
@@ -194,6 +203,7 @@ class PullConsumer:
         self._queue: asyncio.Queue[Msg] = asyncio.Queue()
         self._inbox = nc.new_inbox()
         self._subscription = None
+        self._closed = False
 
     async def start(self) -> None:
         """Subscribes to the delivery inbox and sends the first pull request."""
@@ -202,9 +212,34 @@ class PullConsumer:
 
     async def stop(self) -> None:
         """Stops receiving; messages not settled are redelivered after ack_wait."""
+        self._closed = True
         if self._subscription is not None:
-            await self._subscription.unsubscribe()
+            try:
+                await self._subscription.unsubscribe()
+            except Exception:  # the connection is already gone: nothing to undo
+                pass
             self._subscription = None
+
+    async def drain(self) -> int:
+        """Stops asking for messages and gives back all it holds; returns how many.
+
+        Messages received and not handed out yet, and those the last pull
+        request still delivers (it is waited for, at most `expires` plus a
+        second), are nak'ed: the broker redelivers them at once to another
+        consumer instead of after ack_wait. Then it unsubscribes.
+        """
+        self._closed = True
+        # Nak'ed while our own pull request is open, a message would come
+        # straight back to us: first let the request end.
+        deadline = time.monotonic() + self._expires + 1.0
+        while self._requested > 0 and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        await self.stop()
+        released = 0
+        while not self._queue.empty():
+            await _release(self._queue.get_nowait())
+            released += 1
+        return released
 
     async def next_batch(self, *, max_messages: int, timeout: float) -> list[Msg]:
         """Waits up to `timeout` for a message, then takes whatever else is ready."""
@@ -238,6 +273,8 @@ class PullConsumer:
             await self._request()
 
     async def _request(self) -> None:
+        if self._closed:
+            return
         free = self._credit - self._requested - self._held
         if free <= 0 or (self._requested > 0 and free < max(1, self._credit // 2)):
             return
@@ -255,3 +292,10 @@ class PullConsumer:
         if self._requested and time.monotonic() - self._last_request > self._expires + 2:
             self._requested = 0
         await self._request()
+
+
+async def _release(msg: Msg) -> None:
+    try:
+        await msg.nak()
+    except Exception:  # disconnected: the broker redelivers it after ack_wait anyway
+        pass
