@@ -8,9 +8,12 @@ the traces and applies the executor's rules:
 
 - an action execution RUNNING for longer than `after` seconds, not accepted
   (so not a started async action), whose RunAction is neither in the outbox
-  nor in the work stream (one subject per action makes that a lookup): its
-  work or its result is gone. If its task is `safe-rerun` the action is sent
-  again; otherwise it fails with a state_info saying why.
+  nor in the work stream (one subject per action makes that a lookup), and
+  still RUNNING once the engines have applied every event published before
+  its work was found gone (a stopped or crashed engine's events wait for
+  redelivery; a result among them is not lost): its work or its result is
+  gone. If its task is `safe-rerun` the action is sent again; otherwise it
+  fails with a state_info saying why.
 - a task RUNNING_DELAYED whose timer was due more than `after` seconds ago
   and has no timer row left: the timer event is delivered again (a stale one
   changes nothing).
@@ -35,7 +38,9 @@ from sqlalchemy import select
 from levante import metrics
 from levante.internal.v1 import messages_pb2
 from levante.messaging.jetstream import (
+    ENGINE_CONSUMER,
     ENGINE_EVENTS_SUBJECT,
+    EVENTS_STREAM,
     WORK_STREAM,
     Outgoing,
     publish_all,
@@ -75,6 +80,9 @@ class Recovery:
         self._after = timedelta(seconds=after_seconds)
         self._interval = interval_seconds
         self.counters = RecoveryCounters()
+        # Lost-looking actions waiting for the engines' backlog: id -> the
+        # engine events stream's last sequence when the work was found gone.
+        self._waiting: dict[str, int] = {}
 
     async def run(self, stop: asyncio.Event) -> None:
         """Sweeps every interval until `stop` is set."""
@@ -94,11 +102,9 @@ class Recovery:
         """One pass; returns how many things it re-sent or failed."""
         now = utcnow()
         actions, timers = await asyncio.to_thread(self._suspects, now - self._after)
-        messages: list[Outgoing] = []
-        for action in actions:
-            if await self._work_exists(action):
-                continue
-            messages.append(self._resolve_action(action, now))
+        gone = [action for action in actions if not await self._work_exists(action)]
+        lost = await self._not_in_engine_backlog(gone)
+        messages = [self._resolve_action(action, now) for action in lost]
         for task, timer in timers:
             messages.append(_timer_event(task, timer))
             self.counters.redelivered_timers += 1
@@ -106,7 +112,11 @@ class Recovery:
             log.warning("re-delivering a lost timer", task_id=task.id, kind=timer["kind"])
         if messages:
             await publish_all(self._js, messages)
-            await asyncio.to_thread(self._touch, [a.id for a in actions], now)
+        # Looked at: not again before `after` passes. Actions waiting for the
+        # engines' backlog are looked at again at the next sweep.
+        waiting = set(self._waiting)
+        await asyncio.to_thread(self._touch, [a.id for a in actions if a.id not in waiting], now)
+        if messages:
             await asyncio.to_thread(self._mark_redelivered, [t for t, _ in timers], now)
         return len(messages)
 
@@ -159,6 +169,47 @@ class Recovery:
                 if datetime.fromisoformat(last) < cutoff:
                     timers.append((task, timer))
             return actions, timers
+
+    async def _not_in_engine_backlog(
+        self, gone: list[models.ActionExecution]
+    ) -> list[models.ActionExecution]:
+        """The actions whose result, if any was published, the engines have applied.
+
+        An executor publishes an action's result before it acks the work, so
+        once the work is gone a result is either lost or in the engine events
+        stream, up to its last sequence number now. Such an action is lost
+        only when it is still RUNNING after the engines acked every event up
+        to that number (the engine consumer's ack floor): until then a stopped
+        or crashed engine's events may still be waiting for redelivery. It is
+        judged at a later sweep, against the database read after the floor.
+        """
+        if not gone:
+            self._waiting = {}
+            return []
+        last = (await self._js.stream_info(EVENTS_STREAM)).state.last_seq
+        try:
+            consumer = await self._js.consumer_info(EVENTS_STREAM, ENGINE_CONSUMER)
+            floor = consumer.ack_floor.stream_seq if consumer.ack_floor else 0
+        except NotFoundError:  # no engine ever consumed: nothing was applied
+            floor = 0
+        ready, waiting = [], {}
+        for action in gone:
+            seen = self._waiting.get(action.id)
+            if seen is not None and floor >= seen:
+                ready.append(action.id)
+            else:
+                waiting[action.id] = last if seen is None else seen
+        self._waiting = waiting
+        if not ready:
+            return []
+        return await asyncio.to_thread(self._still_running, ready)
+
+    def _still_running(self, ids: list[str]) -> list[models.ActionExecution]:
+        with self._db.read() as session:
+            table = models.ActionExecution
+            return list(
+                session.scalars(select(table).where(table.id.in_(ids), table.state == "RUNNING"))
+            )
 
     async def _work_exists(self, action: models.ActionExecution) -> bool:
         target = (action.params or {}).get("target")

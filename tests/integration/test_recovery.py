@@ -72,7 +72,10 @@ async def test_lost_work_is_resent_or_failed_and_lost_timers_redelivered(
     task_id = _delayed_task(database, due_ago=600)
     recovery = Recovery(database, nats_client.jetstream(), after_seconds=60)
 
-    assert await recovery.sweep() == 3
+    # The first sweep finds the work gone and waits for the engines to have
+    # applied every event published until then (here: none); the second acts.
+    assert await recovery.sweep() == 1
+    assert await recovery.sweep() == 2
     counters = recovery.counters
     assert (counters.recovered_actions, counters.failed_actions, counters.redelivered_timers) == (
         1, 1, 1)
@@ -92,3 +95,37 @@ async def test_lost_work_is_resent_or_failed_and_lost_timers_redelivered(
     # Work that still exists in the stream (pending or being run) is left alone.
     assert await recovery.sweep() == 0
     await asyncio.sleep(0)
+
+
+async def test_an_action_whose_result_may_wait_in_the_engines_backlog_is_not_judged_lost(
+    database: Database, nats_client: Client
+) -> None:
+    js = nats_client.jetstream()
+    await jetstream.ensure_consumer(js, stream=jetstream.EVENTS_STREAM,
+                                    durable=jetstream.ENGINE_CONSUMER,
+                                    subject=jetstream.ENGINE_EVENTS_SUBJECT, ack_wait=30)
+    # An engine took this event (a result, say) and stopped before applying it.
+    await js.publish(jetstream.ENGINE_EVENTS_SUBJECT, b"pending result")
+    engine = jetstream.PullConsumer(nats_client, stream=jetstream.EVENTS_STREAM,
+                                    durable=jetstream.ENGINE_CONSUMER, credit=1)
+    await engine.start()
+    [held] = await engine.next_batch(max_messages=1, timeout=5)
+    unsafe = _action(database, safe=False, age=600)
+    recovery = Recovery(database, js, after_seconds=60)
+
+    assert await recovery.sweep() == 0
+    assert await recovery.sweep() == 0, "the event before it is not applied yet"
+    assert recovery.counters.failed_actions == 0
+
+    # Applied (acked), and the action is still RUNNING: its result was not in there.
+    await held.ack()
+    await engine.stop()
+    async with asyncio.timeout(10):
+        while (await js.consumer_info(jetstream.EVENTS_STREAM,
+                                      jetstream.ENGINE_CONSUMER)).num_ack_pending:
+            await asyncio.sleep(0.05)
+    assert await recovery.sweep() == 1
+    assert recovery.counters.failed_actions == 1
+    events = [messages_pb2.EngineEvent.FromString(d) for d in await _drain(
+        nats_client, jetstream.EVENTS_STREAM, jetstream.ENGINE_EVENTS_SUBJECT, "engine")]
+    assert [e.action_result.action_execution_id for e in events] == [unsafe]
