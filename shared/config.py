@@ -36,6 +36,8 @@ class Settings:
     log_level: str = "info"
     log_format: str = "console"
     nats_stream_replicas: int = 1
+    #: LEVANTE_METRICS_PORT: serve /metrics there too (processes without REST); None: off.
+    metrics_port: int | None = None
     security: SecuritySettings = field(default_factory=SecuritySettings)
 
     @classmethod
@@ -53,6 +55,7 @@ class Settings:
             log_level=env.get("LEVANTE_LOG_LEVEL", "info").lower(),
             log_format=env.get("LEVANTE_LOG_FORMAT", "console").lower(),
             nats_stream_replicas=_stream_replicas(env),
+            metrics_port=_port(env, "LEVANTE_METRICS_PORT", 0) or None,
             security=SecuritySettings.from_env(env),
         )
 

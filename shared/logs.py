@@ -7,6 +7,8 @@ import sys
 
 import structlog
 
+from levante import tracing
+
 
 def configure(*, level: str = "info", fmt: str = "console") -> None:
     """Sets up structlog and the standard library's logging to stderr."""
@@ -22,6 +24,7 @@ def configure(*, level: str = "info", fmt: str = "console") -> None:
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
+            _trace_ids,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
@@ -31,3 +34,11 @@ def configure(*, level: str = "info", fmt: str = "console") -> None:
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=True,
     )
+
+
+def _trace_ids(_logger: object, _method: str, event: dict[str, object]) -> dict[str, object]:
+    """Adds the current trace and span ids while tracing is on (LEVANTE_TRACING)."""
+    ids = tracing.current_ids()
+    if ids is not None:
+        event["trace_id"], event["span_id"] = ids
+    return event

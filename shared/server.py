@@ -68,6 +68,9 @@ def build_services(
         from levante.api.main import ApiService
 
         services.append(ApiService(shared))
+    from levante.telemetry import MetricsService
+
+    services.append(MetricsService(shared))  # queue depth, /metrics on LEVANTE_METRICS_PORT
     return services
 
 

@@ -26,7 +26,7 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from levante.errors import InputError
@@ -109,7 +109,7 @@ def span(
     name: str,
     *,
     parent: str | Mapping[str, str] | None = None,
-    links: Sequence[str | Mapping[str, str] | None] = (),
+    links: Iterable[str | Mapping[str, str] | None] = (),
     attributes: Mapping[str, Any] | None = None,
     kind: str = "internal",
 ) -> contextlib.AbstractContextManager[Any]:
@@ -129,7 +129,7 @@ def span(
 def _start(
     name: str,
     parent: str | Mapping[str, str] | None,
-    links: Sequence[str | Mapping[str, str] | None],
+    links: Iterable[str | Mapping[str, str] | None],
     attributes: Mapping[str, Any] | None,
     kind: str,
 ) -> Iterator[Any]:
@@ -162,9 +162,16 @@ def traceparent() -> str:
     return carrier.get(TRACEPARENT, "")
 
 
-def headers(value: str) -> dict[str, str]:
-    """NATS headers carrying `value` (nothing when it is empty)."""
-    return {TRACEPARENT: value} if value else {}
+def current_ids() -> tuple[str, str] | None:
+    """The current span's trace and span ids (hex), for logs; None when off or outside one."""
+    if _state.tracer is None:
+        return None
+    from opentelemetry import trace
+
+    context = trace.get_current_span().get_span_context()
+    if not context.is_valid:
+        return None
+    return format(context.trace_id, "032x"), format(context.span_id, "016x")
 
 
 def _extract(carrier: str | Mapping[str, str]) -> Any:

@@ -13,7 +13,7 @@ import grpc
 import yaml
 from google.protobuf import empty_pb2
 
-from levante import language, notifications
+from levante import language, notifications, tracing
 from levante.api import convert, identity
 from levante.errors import InputError, NotFoundError
 from levante.internal.v1 import engine_pb2, engine_pb2_grpc
@@ -242,7 +242,12 @@ class ExecutionsServicer(execution_pb2_grpc.ExecutionsServiceServicer):
             custom_context_json=custom_json,
         )
         try:
-            started = await self._engine.StartExecution(start, timeout=60)
+            # The root of the execution's trace (LEVANTE_TRACING): the engine's
+            # spans follow through the call's metadata, the executors' after.
+            with tracing.span(
+                "api create execution", attributes={"levante.workflow": workflow.name}
+            ):
+                started = await self._engine.StartExecution(start, timeout=60)
         except grpc.aio.AioRpcError as error:
             raise error_from_rpc(error) from None
         record = await asyncio.to_thread(

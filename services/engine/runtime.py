@@ -19,7 +19,7 @@ import structlog
 from nats.aio.msg import Msg
 from sqlalchemy.orm import Session
 
-from levante import metrics
+from levante import metrics, tracing
 from levante.engine import actions as direct_actions
 from levante.engine import events as execution_events
 from levante.engine import store, workflows
@@ -158,6 +158,7 @@ class EngineRuntime(OperationsMixin):
         """Applies a batch of event messages, grouped by execution tree."""
         groups: dict[str, list[tuple[Msg, messages_pb2.EngineEvent]]] = defaultdict(list)
         for msg in messages:
+            metrics.record_delivery("engine", msg)
             event = messages_pb2.EngineEvent()
             try:
                 event.ParseFromString(msg.data)
@@ -171,9 +172,22 @@ class EngineRuntime(OperationsMixin):
             groups[event.root_execution_id].append((msg, event))
         for root_id, items in groups.items():
             try:
-                outgoing = await asyncio.to_thread(
-                    self._apply_events, root_id, [e for _, e in items]
-                )
+                # The trace continues from the first event's sender (an executor).
+                with (
+                    tracing.span(
+                        "engine apply events",
+                        parent=items[0][0].headers,
+                        links=(msg.headers for msg, _ in items[1:]),
+                        attributes={
+                            "levante.root_execution_id": root_id,
+                            "levante.events": len(items),
+                        },
+                    ),
+                    structlog.contextvars.bound_contextvars(root_execution_id=root_id),
+                ):
+                    outgoing = await asyncio.to_thread(
+                        self._apply_events, root_id, [e for _, e in items]
+                    )
             except Exception:
                 log.exception("applying events failed; they will be redelivered", root=root_id)
                 for msg, _ in items:
@@ -279,6 +293,9 @@ class EngineRuntime(OperationsMixin):
                 state = outcome.state
                 commands.extend(outcome.commands)
             if state != before:
+                # Counted inside the transaction: a batch that fails and is
+                # applied again counts twice (only when the database fails).
+                metrics.record_changes(before, state)
                 version = store.save(session, before, state)
                 if fresh is not None:
                     fresh.append((current_id, version, state))
@@ -331,5 +348,6 @@ class EngineRuntime(OperationsMixin):
                 failed=True,
                 result={"result": problem},
                 error=problem,
+                started=False,
             )
         ]

@@ -10,6 +10,7 @@ from typing import Any
 import structlog
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from levante import tracing
 from levante.engine.state import (
     ActionCompleted,
     Command,
@@ -84,6 +85,7 @@ def timer_row(timer: ScheduleTimer, now: datetime) -> models.Timer:
 
 def outgoing_for(command: Command, now: datetime) -> Outgoing:
     if isinstance(command, RunAction):
+        traceparent = tracing.traceparent()  # "" while tracing is off
         stamp = Timestamp()
         stamp.FromDatetime(now)
         message = messages_pb2.RunAction(
@@ -104,11 +106,13 @@ def outgoing_for(command: Command, now: datetime) -> Outgoing:
             custom_context_json=(
                 json.dumps(command.custom_context).encode() if command.custom_context else b""
             ),
+            traceparent=traceparent,
         )
         return Outgoing(
             msg_id=command.action_id,
             subject=work_subject(command.target, command.action_id),
             payload=message.SerializeToString(),
+            traceparent=traceparent,
         )
     raise TypeError(f"unknown command {command!r}")
 

@@ -27,7 +27,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
-from levante import metrics
+from levante import metrics, tracing
 from levante.actions import (
     ActionCatalogue,
     ActionContext,
@@ -147,10 +147,31 @@ class Executor:
             log.error("dropping undecodable work", subject=msg.subject)
             await msg.term()
             return
+        metrics.record_delivery("executor", msg)
+        if work.HasField("request_time") and msg.metadata.num_delivered == 1:
+            waited = time.time() - work.request_time.ToMicroseconds() / 1e6
+            metrics.ACTION_QUEUE_TIME.observe(max(0.0, waited))
         heartbeat = asyncio.create_task(self._heartbeat(msg))
         try:
-            result = await self._outcome(msg, work)
-            await self._report(work, result)
+            with (
+                tracing.span(
+                    f"executor run {work.action_name}",
+                    parent=work.traceparent or msg.headers,
+                    kind="consumer",
+                    attributes={
+                        "levante.action_execution_id": work.action_execution_id,
+                        "levante.execution_id": work.execution_id,
+                        "levante.task": work.task_name,
+                    },
+                ),
+                structlog.contextvars.bound_contextvars(
+                    root_execution_id=work.root_execution_id,
+                    execution_id=work.execution_id,
+                    action_execution_id=work.action_execution_id,
+                ),
+            ):
+                result = await self._outcome(msg, work)
+                await self._report(work, result)
             await msg.ack()
         except asyncio.CancelledError:
             raise  # grace period over: not acked, the broker redelivers
@@ -184,7 +205,11 @@ class Executor:
                 log.exception("action run failed", action=work.action_name)
                 outcome = Failure(f"{type(error).__name__}: {error}")
         _fill(result, outcome, work.action_name)
-        metrics.ACTIONS_RUN.labels(outcome=result.WhichOneof("outcome") or "unknown").inc()
+        kind = result.WhichOneof("outcome") or "unknown"
+        metrics.ACTIONS_RUN.labels(outcome=kind).inc()
+        metrics.ACTION_DURATION.labels(action=work.action_name, outcome=kind).observe(
+            time.monotonic() - started
+        )
         log.debug(
             "action finished",
             action=work.action_name,
@@ -246,7 +271,14 @@ class Executor:
             root_execution_id=work.root_execution_id,
             action_result=result,
         )
-        outgoing = [Outgoing(event.event_id, ENGINE_EVENTS_SUBJECT, event.SerializeToString())]
+        outgoing = [
+            Outgoing(
+                event.event_id,
+                ENGINE_EVENTS_SUBJECT,
+                event.SerializeToString(),
+                traceparent=tracing.traceparent(),  # the engine's span continues this one
+            )
+        ]
         for attempt in range(PUBLISH_ATTEMPTS):
             try:
                 await publish_all(self._js, outgoing)

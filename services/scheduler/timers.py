@@ -99,9 +99,11 @@ class TimerPump:
             if not self._db.is_sqlite:
                 statement = statement.with_for_update(skip_locked=True)
             rows = session.scalars(statement).all()
-            until = utcnow() + self._lease
+            now = utcnow()
+            until = now + self._lease
             for row in rows:
                 row.leased_until = until
+                metrics.TIMER_LAG.observe(max(0.0, (now - row.due_at).total_seconds()))
             return [Outgoing(msg_id=r.id, subject=r.subject, payload=r.payload) for r in rows]
 
     def _delete(self, ids: list[str]) -> None:
