@@ -348,6 +348,5 @@ class EngineRuntime(OperationsMixin):
                 failed=True,
                 result={"result": problem},
                 error=problem,
-                started=False,
             )
         ]
