@@ -149,6 +149,7 @@ class _Run(LifecycleMixin, PolicyMixin, FlowMixin):
             state=State.ERROR if event.failed else State.SUCCESS,
             output={"result": result},
             updated_at=self.now,
+            started=event.started,
         )
         actions = task.actions[:position] + (finished,) + task.actions[position + 1 :]
         task = self._put(
@@ -362,7 +363,12 @@ class _Run(LifecycleMixin, PolicyMixin, FlowMixin):
                         f"Failed to evaluate a transition condition of task '{task.name}' "
                         f"({event_name}): {error}"
                     )
-                    self._put(dataclasses.replace(task, processed=True))
+                    # The task fails with its transitions, as in Mistral.
+                    self._put(
+                        dataclasses.replace(
+                            task, processed=True, state=State.ERROR, state_info=info
+                        )
+                    )
                     self._finish(State.ERROR, info)
                     return
                 if taken:
@@ -449,7 +455,7 @@ class _Run(LifecycleMixin, PolicyMixin, FlowMixin):
         for task in failed:
             block = f"  {task.name} [task_ex_id={task.id}] -> {task.state_info}\n"
             for action in sorted(task.live_actions, key=lambda a: a.index):
-                if action.state is State.ERROR:
+                if action.state is State.ERROR and action.started:
                     result = (action.output or {}).get("result")
                     if action.kind == "workflow" and isinstance(result, dict):
                         result = result.get("result", result)  # the child's failure text

@@ -348,5 +348,6 @@ class EngineRuntime(OperationsMixin):
                 failed=True,
                 result={"result": problem},
                 error=problem,
+                started=False,
             )
         ]

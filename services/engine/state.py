@@ -38,6 +38,9 @@ class ActionRun:
     safe_rerun: bool = False
     #: Replaced by a rerun of its task; kept for the record, ignored by the machine.
     superseded: bool = False
+    #: False for a sub-workflow that could not start (its input did not fit):
+    #: there is no execution to show for it.
+    started: bool = True
 
 
 def changed_positions(old: tuple[Any, ...], new: tuple[Any, ...]) -> list[int]:
@@ -236,6 +239,8 @@ class ActionCompleted:
     failed: bool = False
     result: Any = None
     error: str | None = None
+    #: False when a sub-workflow failed before it started.
+    started: bool = True
 
 
 @dataclass(frozen=True, slots=True)

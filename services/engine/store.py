@@ -179,6 +179,7 @@ def _child_run(record: dict[str, Any]) -> ActionRun:
         state_info=record.get("state_info"),
         index=record.get("index", 0),
         kind="workflow",
+        started=record.get("started", True),
     )
 
 
@@ -192,6 +193,7 @@ def _child_record(run: ActionRun) -> dict[str, Any]:
         "output": run.output,
         "state_info": run.state_info,
         "index": run.index,
+        **({} if run.started else {"started": False}),
     }
 
 
