@@ -16,6 +16,7 @@ from levante.api.definitions import Definitions
 from levante.api.environments import EnvironmentsServicer
 from levante.api.members import MembersServicer
 from levante.api.namespaces import NamespacesServicer
+from levante.api.report_servicer import ReportsServicer
 from levante.api.reports import Reports
 from levante.api.rest import MistralRestFace
 from levante.api.rest_extras import MistralRestExtras
@@ -55,6 +56,8 @@ from levante.v2 import (
     member_pb2_grpc,
     namespace_pb2,
     namespace_pb2_grpc,
+    report_pb2,
+    report_pb2_grpc,
     service_pb2,
     service_pb2_grpc,
     task_pb2,
@@ -81,6 +84,7 @@ class ApiService:
         namespace_pb2.DESCRIPTOR.services_by_name["NamespacesService"].full_name,
         service_pb2.DESCRIPTOR.services_by_name["ServicesService"].full_name,
         event_pb2.DESCRIPTOR.services_by_name["ExecutionEventsService"].full_name,
+        report_pb2.DESCRIPTOR.services_by_name["ReportsService"].full_name,
     )
 
     def __init__(self, shared: Shared) -> None:
@@ -126,6 +130,8 @@ class ApiService:
         event_pb2_grpc.add_ExecutionEventsServiceServicer_to_server(
             ExecutionEventsServicer(self.watcher), server
         )
+        self.reports = Reports(shared.database, catalogue=self.catalogue)
+        report_pb2_grpc.add_ReportsServiceServicer_to_server(ReportsServicer(self.reports), server)
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
@@ -153,7 +159,7 @@ class ApiService:
                     members=self.members,
                     namespaces=self.namespaces,
                     services=self.services,
-                    reports=Reports(self._shared.database),
+                    reports=self.reports,
                     watcher=self.watcher,
                 ).add_routes,
                 *self._identity_routes(),

@@ -324,9 +324,26 @@ SCHEMAS.update(
         ),
         "Service": _object("A running service.", name="s", type="s"),
         "Report": _object(
-            "An execution's error analysis.",
+            "An execution's error analysis: Mistral's statistics and tree, and Levante's "
+            "root cause (the failure deepest in nested workflows, inputs with secrets as "
+            "`******`), the path from the execution to it, its class and the states' counts.",
             statistics="o",
             root_workflow_execution="o",
+            root_cause="o?",
+            path={"type": "array", "items": {"type": "object"}},
+            error_class={
+                "type": ["string", "null"],
+                "enum": [
+                    "syntax_or_expression_error",
+                    "missing_input",
+                    "action_failed",
+                    "timeout",
+                    "cancelled",
+                    None,
+                ],
+            },
+            summary="o",
+            trace={"type": "array", "items": {"type": "object"}},
         ),
     }
 )
@@ -545,7 +562,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v2/services", "List this deployment's services.", 200, "ServiceList"),
     # reports and sub-executions
     Route("GET", f"/v2/executions/{ID}/report", "An execution's error analysis.", 200, "Report",
-          (*WALK, _query("statistics_only", "`true`: the statistics alone."))),
+          (*WALK, _query("statistics_only", "`true`: the statistics alone."),
+           _query("include_trace", "`true` adds `trace`: each level's state_info."))),
     Route("GET", f"/v2/executions/{ID}/events",
           "Server-Sent Events: one per state change of the execution tree, until it ends.", 200,
           None, (_query("replay", "`true`: the events so far first."),),

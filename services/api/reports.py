@@ -4,15 +4,25 @@
 `GET /v2/executions/{id}/executions`, `GET /v2/tasks/{id}/executions`
 (`execution-get-sub-executions`, `task-get-sub-executions`). The walks are
 pure functions over an `ExecutionTree`; only `Reports` touches the database.
+The report also carries Levante's error analysis (`levante.api.analysis`):
+`root_cause`, `path`, `error_class`, `summary`, and `trace` on request.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
+from sqlalchemy import select
+
+from levante import language
+from levante.actions import ActionCatalogue
 from levante.api import identity
+from levante.api.analysis import analyze, scrub_all
+from levante.persistence import models
 from levante.persistence.db import Database
 from levante.persistence.repository import ActionExecutionRecord, ExecutionRecord, TaskRecord
 from levante.persistence.trees import ExecutionTree, load_tree
@@ -155,17 +165,52 @@ def task_descendants(
 class Reports:
     """Loads an execution's tree and answers reports and sub-execution listings."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, *, catalogue: ActionCatalogue | None = None) -> None:
         self._database = database
+        # Declares which action parameters are secret (masked in root causes).
+        self._catalogue = catalogue
 
     async def report(
-        self, execution_id: str, walk: Walk, *, statistics_only: bool
+        self,
+        execution_id: str,
+        walk: Walk,
+        *,
+        statistics_only: bool,
+        include_trace: bool = False,
     ) -> dict[str, Any]:
-        """The report of an execution; raises NotFoundError."""
+        """The report of an execution with its error analysis; raises NotFoundError."""
         tree = await asyncio.to_thread(
             load_tree, self._database, execution_id=execution_id, project_id=identity.project_id()
         )
-        return execution_report(tree, execution_id, walk, statistics_only=statistics_only)
+        report = execution_report(tree, execution_id, walk, statistics_only=statistics_only)
+        analysis = analyze(tree, execution_id)
+        hidden: Collection[str] = ()
+        action_secrets: Collection[str] = ()
+        cause = analysis.root_cause
+        if cause is not None:
+            hidden = await asyncio.to_thread(self._hidden_names, cause.execution.id)
+            entry = (
+                self._catalogue.get(cause.action.name) if self._catalogue and cause.action else None
+            )
+            action_secrets = entry.secret_parameters if entry is not None else ()
+        report.update(
+            analysis.json(
+                tree, include_trace=include_trace, hidden=hidden, action_secrets=action_secrets
+            )
+        )
+        # Mistral's tree shows every state_info: keep the failure's secrets out of it too.
+        return scrub_all(
+            report, analysis.secrets(tree, hidden=hidden, action_secrets=action_secrets)
+        )
+
+    def _hidden_names(self, execution_id: str) -> frozenset[str]:
+        with self._database.read() as session:
+            row = session.execute(
+                select(
+                    models.WorkflowExecution.definition, models.WorkflowExecution.workflow_name
+                ).where(models.WorkflowExecution.id == execution_id)
+            ).first()
+        return hidden_names(row[0], row[1]) if row is not None and row[0] else frozenset()
 
     async def execution_executions(self, execution_id: str, walk: Walk) -> list[ExecutionRecord]:
         """An execution and its descendants; raises NotFoundError."""
@@ -181,3 +226,23 @@ class Reports:
         )
         task = next(t for t in tree.tasks if t.id == task_id)
         return task_descendants(tree, task, walk)
+
+
+@lru_cache(maxsize=256)
+def hidden_names(definition: str, workflow_name: str) -> frozenset[str]:
+    """The inputs a workflow declares hidden (secret), if its language version has them.
+
+    Reads a `hidden` list on the workflow, or a `hidden` flag on its input
+    parameters; nothing when the definition has neither (or does not parse).
+    """
+    try:
+        document = language.parse(definition)
+    except Exception:
+        return frozenset()
+    short = workflow_name.split(".")[-1]
+    for spec in document.workflows:
+        if spec.name == workflow_name or spec.name.split(".")[-1] == short:
+            names = {str(n) for n in getattr(spec, "hidden", ()) or ()}
+            names |= {p.name for p in spec.input if getattr(p, "hidden", False)}
+            return frozenset(names)
+    return frozenset()

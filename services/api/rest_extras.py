@@ -199,6 +199,7 @@ class MistralRestExtras:
             request.match_info["id"],
             _walk(request),
             statistics_only=_flag(request, "statistics_only"),
+            include_trace=_flag(request, "include_trace"),
         )
         return web.json_response(report)
 

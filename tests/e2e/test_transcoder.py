@@ -159,6 +159,17 @@ CASES: list[Case] = [
         "/levante/v2/executions/$exec_gone",
         check=lambda a, w: a == {},
     ),
+    Case(
+        "ReportsService.GetExecutionReport",
+        "GET",
+        "/levante/v2/executions/$exec_ok:report?includeTrace=true",
+        check=lambda a, w: (
+            a["name"] == f"executions/{w['exec_ok']}"
+            and a["statistics"]["successTasksCount"] == 1
+            and a["summary"]["tasks"] == {"SUCCESS": 1}
+            and "rootCause" not in a
+        ),
+    ),
     # tasks
     Case(
         "TasksService.GetTask",
