@@ -186,27 +186,33 @@ def details(item: dict[str, Any], *, title: str = "") -> Table:
 
 # -- reports ------------------------------------------------------------------
 
-_ANALYSIS_KEYS = ("summary", "error_class", "root_cause", "path")
+_ANALYSIS_KEYS = ("summary", "error_class", "root_cause", "path", "trace")
 
 
 def report(data: dict[str, Any]) -> RenderableType:
-    """An execution report: the server's analysis (or one read off the tree), then the tree."""
+    """An execution report: the server's analysis (or one read off the tree), then the tree.
+
+    Levante's server adds `root_cause`, `path`, `error_class`, `summary`
+    (and `trace` when asked) to Mistral's report; without them the failure
+    is read off Mistral's tree (`root_workflow_execution`).
+    """
     parts: list[RenderableType] = []
     root = data.get("root_workflow_execution")
-    if any(key in data for key in _ANALYSIS_KEYS):
+    if data.get("root_cause") or data.get("error_class"):
         parts.append(_analysis(data))
-    elif isinstance(root, dict) and root.get("state") == "ERROR":
-        found = _deepest_error(root)
+    elif not any(key in data for key in _ANALYSIS_KEYS) and isinstance(root, dict):
+        found = _deepest_error(root) if root.get("state") == "ERROR" else None
         if found is not None:
             path, info = found
-            parts.append(_analysis({"summary": info, "path": path}))
+            parts.append(_analysis({"root_cause": {"error": info}, "path": path}))
     if isinstance(root, dict):
         tree = Tree(_report_label("workflow", root, leaf=False), guide_style="dim")
         _report_tasks(tree, root)
         parts.append(tree)
-    statistics = data.get("statistics")
-    if isinstance(statistics, dict):
-        parts.append(_statistics(statistics))
+    if isinstance(data.get("summary"), dict):
+        parts.append(_counts(data["summary"]))
+    elif isinstance(data.get("statistics"), dict):
+        parts.append(_statistics(data["statistics"]))
     return Group(*parts)
 
 
@@ -230,20 +236,54 @@ def _analysis(data: dict[str, Any]) -> RenderableType:
     rows = Table.grid(padding=(0, 2))
     rows.add_column(style="bold")
     rows.add_column(overflow="fold")
-    if data.get("summary"):
-        rows.add_row("summary", Text(str(data["summary"]), style="red"))
+    cause = data.get("root_cause")
+    if isinstance(cause, dict):
+        if cause.get("error") or cause.get("state_info"):
+            rows.add_row("error", Text(str(cause.get("error") or cause["state_info"]), style="red"))
+        where = [
+            cause.get(key)
+            for key in ("workflow_name", "task_name", "action_name")
+            if cause.get(key)
+        ]
+        if where:
+            rows.add_row("where", Text(" › ".join(where)))
+        for key in ("input", "workflow_input"):
+            if cause.get(key) not in (None, {}, []):
+                rows.add_row(key.replace("_", " "), Text(json.dumps(cause[key], default=str)))
+    elif cause:
+        rows.add_row("root cause", _nested(cause))
     if data.get("error_class"):
         rows.add_row("error class", Text(str(data["error_class"])))
-    cause = data.get("root_cause")
-    if cause:
-        rows.add_row("root cause", _nested(cause))
-    path = data.get("path")
-    if path:
-        rows.add_row("path", _path(path))
-    for key, value in data.items():
-        if key not in (*_ANALYSIS_KEYS, "root_workflow_execution", "statistics") and value:
-            rows.add_row(key.replace("_", " "), _nested(value))
+    if data.get("path"):
+        rows.add_row("path", _path(data["path"]))
+    trace = data.get("trace")
+    if isinstance(trace, list) and trace:
+        rows.add_row("trace", _trace(trace))
     return Panel(rows, title="why it failed", title_align="left", border_style="red")
+
+
+def _trace(steps: list[Any]) -> RenderableType:
+    lines = []
+    for step in steps:
+        if not isinstance(step, dict):
+            lines.append(Text(str(step)))
+            continue
+        line = Text("  " * int(step.get("depth") or 0))
+        line += Text(f"{step.get('type', '')} {step.get('name', '?')} ")
+        line += state_text(str(step.get("state", "")))
+        if step.get("state_info"):
+            line += Text(f"  {_one_line(str(step['state_info']), 160)}", style="dim")
+        lines.append(line)
+    return Group(*lines)
+
+
+def _counts(summary: dict[str, Any]) -> Text:
+    parts = []
+    for kind, counts in summary.items():
+        if isinstance(counts, dict) and counts:
+            shown = ", ".join(f"{state} {count}" for state, count in counts.items())
+            parts.append(f"{kind}: {shown}")
+    return Text(" · ".join(parts) or "nothing ran", style="dim")
 
 
 def _nested(value: Any) -> RenderableType:
@@ -275,7 +315,9 @@ def _path(path: Any) -> RenderableType:
             kind = step.get("type") or step.get("kind") or ""
             name = step.get("name") or step.get("workflow_name") or step.get("id") or "?"
             state = step.get("state", "")
-            steps.append(f"{kind + ' ' if kind else ''}{name}{f' [{state}]' if state else ''}")
+            # A path leads through failures: only a step in another state says so.
+            shown = f" [{state}]" if state and state != "ERROR" else ""
+            steps.append(f"{kind + ' ' if kind else ''}{name}{shown}")
         else:
             steps.append(str(step))
     return Text(" → ".join(steps))
