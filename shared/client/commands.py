@@ -99,7 +99,10 @@ _POLL_HELP = (
 )
 
 
-@click.command(help="Upload FILE's workflows (create or update), start one, and watch it live.")
+@click.command(
+    short_help="upload, start and watch a workflow live",
+    help="Upload FILE's workflows (create or update), start one, and watch it live.",
+)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--input", "-i", "input_text", help="workflow input: a JSON object, or @file.json")
 @click.option("--workflow", "-w", help="which workflow of FILE to start (default: the first)")
@@ -149,7 +152,10 @@ def run(
     return _watch(client, execution["id"], console=console, as_json=as_json, poll=poll)
 
 
-@click.command(help="Watch an execution live until it ends (non-zero exit if it fails).")
+@click.command(
+    short_help="watch an execution live",
+    help="Watch an execution live until it ends (non-zero exit if it fails).",
+)
 @click.argument("execution_id")
 @click.option("--json", "as_json", is_flag=True, help="print the final execution as JSON")
 @click.option("--poll", is_flag=True, help=_POLL_HELP)
@@ -225,7 +231,10 @@ def _compact(value: Any) -> str:
 # -- report ---------------------------------------------------------------------
 
 
-@click.command(help="Explain how an execution went: root cause, path, the tree of failures.")
+@click.command(
+    short_help="why an execution failed",
+    help="Explain how an execution went: root cause, path, the tree of failures.",
+)
 @click.argument("execution_id")
 @click.option(
     "--include-trace",
@@ -267,7 +276,11 @@ def _kind(value: str) -> Any:
         ) from None
 
 
-@click.command(name="get", help=f"Show one resource. RESOURCE: {', '.join(_KINDS)}.")
+@click.command(
+    name="get",
+    short_help="show one resource",
+    help=f"Show one resource. RESOURCE: {', '.join(_KINDS)}.",
+)
 @click.argument("kind", metavar="RESOURCE")
 @click.argument("identifier", metavar="ID_OR_NAME")
 @click.option("--json", "as_json", is_flag=True, help="print the server's JSON")
@@ -284,7 +297,9 @@ def get_command(
     return 0
 
 
-@click.command(name="list", help=f"List resources. RESOURCE: {', '.join(_KINDS)}.")
+@click.command(
+    name="list", short_help="list resources", help=f"List resources. RESOURCE: {', '.join(_KINDS)}."
+)
 @click.argument("kind", metavar="RESOURCE")
 @click.option("--execution", "execution_id", help="tasks: of this workflow execution")
 @click.option("--task", "task_id", help="action-executions / executions: of this task")
@@ -336,7 +351,10 @@ def list_command(
 # -- graph ----------------------------------------------------------------------
 
 
-@click.command(help="Draw a workflow's graph as Graphviz DOT (SVG with --svg, needs `dot`).")
+@click.command(
+    short_help="a workflow's graph as DOT or SVG",
+    help="Draw a workflow's graph as Graphviz DOT (SVG with --svg, needs `dot`).",
+)
 @click.argument("workflow")
 @click.option(
     "--file",
