@@ -51,14 +51,14 @@ def report_to_proto(name: str, report: dict[str, Any]) -> report_pb2.ExecutionRe
     message = report_pb2.ExecutionReport(
         name=name,
         statistics=report_pb2.ReportStatistics(**report["statistics"]),
-        path=[_step(s) for s in report["path"]],
+        path=[_step(s) for s in report.get("path", ())],
         trace=[_step(s) for s in report.get("trace", ())],
-        error_class=_ERROR_CLASSES.get(report["error_class"] or "", 0),
-        summary=report_pb2.ReportSummary(**report["summary"]),
+        error_class=_ERROR_CLASSES.get(report.get("error_class") or "", 0),
+        summary=report_pb2.ReportSummary(**report.get("summary", {})),
     )
     if "root_workflow_execution" in report:
         message.root_workflow_execution.CopyFrom(_execution(report["root_workflow_execution"]))
-    cause = report["root_cause"]
+    cause = report.get("root_cause")
     if cause is not None:
         message.root_cause.CopyFrom(
             report_pb2.RootCause(

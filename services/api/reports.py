@@ -178,11 +178,14 @@ class Reports:
         statistics_only: bool,
         include_trace: bool = False,
     ) -> dict[str, Any]:
-        """The report of an execution with its error analysis; raises NotFoundError."""
+        """The report of an execution with its error analysis (not with `statistics_only`);
+        raises NotFoundError."""
         tree = await asyncio.to_thread(
             load_tree, self._database, execution_id=execution_id, project_id=identity.project_id()
         )
         report = execution_report(tree, execution_id, walk, statistics_only=statistics_only)
+        if statistics_only:
+            return report  # Mistral's meaning: the statistics alone
         analysis = analyze(tree, execution_id)
         hidden: Collection[str] = ()
         action_secrets: Collection[str] = ()

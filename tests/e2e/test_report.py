@@ -165,6 +165,7 @@ def test_report_over_grpc_and_transcoded(
             timeout=10,
         )
         assert not stats_only.HasField("root_workflow_execution") and not stats_only.trace
+        assert stats_only.statistics.error_tasks_count == 1 and not stats_only.path
         with pytest.raises(grpc.RpcError) as caught:
             stub.GetExecutionReport(
                 report_pb2.GetExecutionReportRequest(name=f"executions/{uuid.uuid4()}"), timeout=10
