@@ -11,6 +11,7 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 
 from levante.config import Settings
+from levante.health import DependencyMonitor
 from levante.persistence.db import Database
 from levante.security.auth import Authentication
 
@@ -30,6 +31,8 @@ class Shared:
     executor_target: str | None = None
     #: Verifies tokens (None while authentication is off).
     authentication: Authentication | None = None
+    #: Whether the database and the broker answer (set before the services start).
+    dependencies: DependencyMonitor | None = None
 
 
 class Service(Protocol):

@@ -14,7 +14,7 @@ from typing import Any
 import grpc
 from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1 import health, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 
@@ -124,7 +124,7 @@ def create_server(
 def add_health_and_reflection(
     server: grpc.aio.Server, service_names: Iterable[str]
 ) -> health.aio.HealthServicer:
-    """Adds grpc.health.v1 (every service SERVING) and server reflection."""
+    """Adds grpc.health.v1 (statuses set by `levante.health`) and server reflection."""
     names = list(service_names)
     checker = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(checker, server)
@@ -132,13 +132,6 @@ def add_health_and_reflection(
         [*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server
     )
     return checker
-
-
-async def set_serving(checker: health.aio.HealthServicer, service_names: Iterable[str]) -> None:
-    """Marks the overall server and each service SERVING."""
-    await checker.set("", health_pb2.HealthCheckResponse.SERVING)
-    for name in service_names:
-        await checker.set(name, health_pb2.HealthCheckResponse.SERVING)
 
 
 async def set_not_serving(checker: health.aio.HealthServicer) -> None:

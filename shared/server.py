@@ -21,6 +21,7 @@ from levante import rpc
 from levante.config import Settings
 from levante.embedded import EmbeddedNats
 from levante.errors import UnavailableError
+from levante.health import DependencyMonitor
 from levante.messaging import jetstream
 from levante.persistence import migrate
 from levante.persistence.db import Database
@@ -46,12 +47,21 @@ def check_schema(database: Database) -> None:
         )
 
 
+_START_ORDER = ("engine", "executor", "scheduler", "api")
+
+
+def names_in_start_order(names: tuple[str, ...]) -> list[str]:
+    """The named services in the order `build_services` builds them."""
+    return [name for name in _START_ORDER if name in names]
+
+
 def build_services(
     shared: Shared, names: tuple[str, ...], *, executor_target: str | None
 ) -> list[Service]:
     """Instantiates the named services (they register their gRPC servicers now)."""
     services: list[Service] = []
-    # Start order matters: the engine consumes before the api accepts starts.
+    # Start order matters (names_in_start_order): the engine consumes before
+    # the api accepts starts.
     if "engine" in names:
         from levante.engine.main import EngineService
 
@@ -140,11 +150,21 @@ async def serve(
         services = build_services(shared, names, executor_target=executor_target)
         grpc_names = [name for s in services for name in s.grpc_services]
         health = rpc.add_health_and_reflection(server, grpc_names)
+        # Each service's health follows what it needs (the database, the broker).
+        kinds = dict(zip(names_in_start_order(names), services, strict=False))
+        dependencies = DependencyMonitor(
+            health,
+            {name: service.grpc_services for name, service in kinds.items()},
+            database=database,
+            nats=nc,
+        )
+        shared.dependencies = dependencies
+        await dependencies.check()
         await server.start()
         for service in services:
             await service.start()
             started.append(service)
-        await rpc.set_serving(health, grpc_names)
+        monitor = asyncio.create_task(dependencies.run(stopping), name="dependency-monitor")
         log.info(
             "levante is up",
             services=",".join(names),
@@ -158,6 +178,7 @@ async def serve(
             ready.set()
         await stopping.wait()
         log.info("stopping")
+        await monitor
         await rpc.set_not_serving(health)
     finally:
         # Also after a failed start: stop what did start, in reverse order.

@@ -7,8 +7,10 @@ from typing import Any
 
 import grpc
 import structlog
+from nats.aio.msg import Msg
 
 from levante.engine.runtime import EngineRuntime
+from levante.health import DATABASE, NATS, DependencyMonitor
 from levante.internal.v1 import engine_pb2, engine_pb2_grpc
 from levante.messaging import jetstream
 from levante.messaging.outbox import OutboxRelay
@@ -56,6 +58,29 @@ class EngineServicer(engine_pb2_grpc.EngineServiceServicer):
         return engine_pb2.UpdateExecutionStateResponse(state=state)
 
 
+class _WhileAvailable:
+    """The event consumer, taking nothing while the database or the broker is away.
+
+    Events then wait in the stream (or, if already pulled, in hand) instead of
+    failing to apply and being nak'ed again every second; taking resumes when
+    the dependency monitor sees both answer.
+    """
+
+    def __init__(self, consumer: jetstream.PullConsumer, dependencies: DependencyMonitor | None):
+        self._consumer = consumer
+        self._dependencies = dependencies
+
+    async def next_batch(self, *, max_messages: int, timeout: float) -> list[Msg]:
+        if self._dependencies is not None and not await self._dependencies.wait_available(
+            DATABASE, NATS, timeout=timeout
+        ):
+            return []
+        return await self._consumer.next_batch(max_messages=max_messages, timeout=timeout)
+
+    async def done(self, count: int = 1) -> None:
+        await self._consumer.done(count)
+
+
 class EngineService:
     """Consumes engine events, serves StartExecution, relays the outbox."""
 
@@ -88,8 +113,9 @@ class EngineService:
             credit=512,
         )
         await self._consumer.start()
+        events = _WhileAvailable(self._consumer, self._shared.dependencies)
         self._tasks = [
-            asyncio.create_task(self.runtime.run(self._consumer, self._stop), name="engine-events"),
+            asyncio.create_task(self.runtime.run(events, self._stop), name="engine-events"),
             asyncio.create_task(self._relay.run(self._stop), name="engine-outbox"),
         ]
         log.info("engine started")

@@ -1,7 +1,8 @@
 """The executor: takes RunAction work, runs it through the action catalogue, reports the result.
 
 Delivery is at-least-once: the work message is acked only after the
-ActionResult event has been published and the broker acked it. While an
+ActionResult event has been published and the broker acked it (publishing
+is retried, with backoff, until it is). While an
 action runs the executor tells the broker it is in progress, so slow actions
 are not redelivered. A redelivered action that is not `safe-rerun` is not run
 again: it fails with a state_info saying why.
@@ -40,6 +41,7 @@ from levante.actions import (
     mask,
 )
 from levante.executor.intake import WorkIntake
+from levante.health import Backoff
 from levante.internal.v1 import messages_pb2
 from levante.messaging.jetstream import ENGINE_EVENTS_SUBJECT, Outgoing, publish_all
 
@@ -47,8 +49,8 @@ log = structlog.get_logger(__name__)
 
 ACK_WAIT_SECONDS = 30.0
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8989/v2"
-#: Attempts to publish a result before leaving the work to redelivery.
-PUBLISH_ATTEMPTS = 5
+#: Longest pause between two attempts to publish a result.
+_MAX_BACKOFF_SECONDS = 5.0
 
 
 class Executor:
@@ -279,15 +281,25 @@ class Executor:
                 traceparent=tracing.traceparent(),  # the engine's span continues this one
             )
         ]
-        for attempt in range(PUBLISH_ATTEMPTS):
+        # Until the broker has it: given up on, the result would be lost, and
+        # the redelivered work of an action that is not safe-rerun would fail
+        # as interrupted though it ran to the end. The heartbeat keeps the
+        # work ours meanwhile; a stop's grace period bounds the wait.
+        backoff = Backoff(base=0.1, maximum=_MAX_BACKOFF_SECONDS)
+        while True:
             try:
                 await publish_all(self._js, outgoing)
                 return
-            except Exception:
-                # The broker drops a re-published duplicate by Nats-Msg-Id.
-                if attempt == PUBLISH_ATTEMPTS - 1:
-                    raise
-                await asyncio.sleep(min(2.0, 0.2 * 2**attempt))
+            except Exception as error:  # the broker drops a re-publish by Nats-Msg-Id
+                pause = backoff.failed()
+                if backoff.worth_logging:
+                    log.warning(
+                        "cannot publish an action result yet; retrying",
+                        action=work.action_execution_id,
+                        failures=backoff.failures,
+                        error=str(error) or type(error).__name__,
+                    )
+                await asyncio.sleep(pause)
 
     async def _heartbeat(self, msg: Msg) -> None:
         while True:

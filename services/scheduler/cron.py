@@ -19,6 +19,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from nats.js import JetStreamContext
 
 from levante import metrics
+from levante.health import Backoff
 from levante.internal.v1 import engine_pb2, messages_pb2
 from levante.messaging.jetstream import ENGINE_EVENTS_SUBJECT, Outgoing
 from levante.messaging.outbox import OutboxRelay, add_to_outbox, utcnow
@@ -57,6 +58,10 @@ def start_message(trigger: models.CronTrigger, due: datetime) -> Outgoing:
     return Outgoing(execution_id, ENGINE_EVENTS_SUBJECT, event.SerializeToString())
 
 
+#: Longest pause between attempts while the database or the broker is away.
+_MAX_BACKOFF_SECONDS = 2.0
+
+
 class CronFirer:
     """Fires due cron triggers every `interval` seconds."""
 
@@ -76,13 +81,22 @@ class CronFirer:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Fires triggers until `stop` is set."""
+        backoff = Backoff(base=self._interval, maximum=_MAX_BACKOFF_SECONDS)
         while not stop.is_set():
+            pause = self._interval
             try:
                 await self.fire_due()
-            except Exception as error:  # database or broker away: try again shortly
-                log.warning("firing cron triggers failed; retrying", error=str(error))
+                backoff.succeeded()
+            except Exception as error:  # database or broker away: back off, try again
+                pause = backoff.failed()
+                if backoff.worth_logging:
+                    log.warning(
+                        "firing cron triggers failed; retrying",
+                        error=str(error),
+                        failures=backoff.failures,
+                    )
             try:
-                await asyncio.wait_for(stop.wait(), timeout=self._interval)
+                await asyncio.wait_for(stop.wait(), timeout=pause)
             except TimeoutError:
                 pass
         await self._relay.flush()

@@ -26,12 +26,16 @@ from nats.js import JetStreamContext
 from sqlalchemy import delete, or_, select
 
 from levante import metrics
+from levante.health import Backoff
 from levante.messaging.jetstream import Outgoing, publish_all
 from levante.messaging.outbox import utcnow
 from levante.persistence import models
 from levante.persistence.db import Database
 
 log = structlog.get_logger(__name__)
+
+#: Longest pause between attempts while the database or the broker is away.
+_MAX_BACKOFF_SECONDS = 2.0
 
 
 class TimerPump:
@@ -55,15 +59,23 @@ class TimerPump:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Delivers due timers until `stop` is set."""
+        backoff = Backoff(base=self._interval, maximum=_MAX_BACKOFF_SECONDS)
         while not stop.is_set():
+            pause = self._interval
             try:
                 count = await self.deliver_due()
-            except Exception as error:  # database or broker away: try again shortly
-                log.warning("delivering timers failed; retrying", error=str(error))
-                count = 0
+                backoff.succeeded()
+            except Exception as error:  # database or broker away: back off, try again
+                pause, count = backoff.failed(), 0
+                if backoff.worth_logging:
+                    log.warning(
+                        "delivering timers failed; retrying",
+                        error=str(error),
+                        failures=backoff.failures,
+                    )
             if count < self._batch:
                 try:
-                    await asyncio.wait_for(stop.wait(), timeout=self._interval)
+                    await asyncio.wait_for(stop.wait(), timeout=pause)
                 except TimeoutError:
                     pass
 

@@ -52,7 +52,14 @@ class Database:
                     "Levante needs a file database; in-memory SQLite is per connection"
                 )
         else:
-            options.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+            # A connection attempt to an unreachable server fails after 10 s
+            # instead of hanging (libpq waits forever by default).
+            options.update(
+                pool_size=10,
+                max_overflow=20,
+                pool_pre_ping=True,
+                connect_args={"connect_timeout": 10},
+            )
         self.engine: Engine = create_engine(self.url, **options)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
