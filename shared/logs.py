@@ -8,6 +8,7 @@ import sys
 import structlog
 
 from levante import tracing
+from levante.security import secrets
 
 
 def configure(*, level: str = "info", fmt: str = "console") -> None:
@@ -28,6 +29,8 @@ def configure(*, level: str = "info", fmt: str = "console") -> None:
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
+            # Secret values this process handled never reach a log line.
+            secrets.scrub_log_event,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),

@@ -26,7 +26,7 @@ from levante.messaging import jetstream
 from levante.persistence import migrate
 from levante.persistence.db import Database
 from levante.process import Service, Shared
-from levante.security import tls
+from levante.security import secrets, tls
 from levante.security.auth import Authentication
 
 log = structlog.get_logger(__name__)
@@ -97,6 +97,10 @@ async def serve(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stopping.set)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # Hidden values are sealed with LEVANTE_ENCRYPTION_KEY (or the data dir's own key).
+    secrets.configure(
+        secrets.Vault.from_settings(settings.security.encryption_keys, settings.data_dir)
+    )
     broker: EmbeddedNats | None = None
     nats_url = settings.nats_url
     if nats_url is None:

@@ -16,6 +16,7 @@ from levante.api.definitions import Definitions
 from levante.api.environments import EnvironmentsServicer
 from levante.api.members import MembersServicer
 from levante.api.namespaces import NamespacesServicer
+from levante.api.redaction import Redactor
 from levante.api.report_servicer import ReportsServicer
 from levante.api.reports import Reports
 from levante.api.rest import MistralRestFace
@@ -95,10 +96,14 @@ class ApiService:
         self._channel = tls.channel(settings.effective_engine_address, settings.security)
         engine = engine_pb2_grpc.EngineServiceStub(self._channel)
         self.workflows = WorkflowsServicer(repository, limits=limits)
-        self.executions = ExecutionsServicer(repository, engine, limits=limits)
-        self.tasks = TasksServicer(repository, engine)
-        self.action_executions = ActionExecutionsServicer(repository, engine, limits=limits)
         self.catalogue = ActionCatalogue.from_env(os.environ)
+        # Secrets are masked in what the API shows; so are actions' @secret parameters.
+        redactor = Redactor(shared.database, secret_parameters=self._secret_parameters)
+        self.executions = ExecutionsServicer(repository, engine, limits=limits, redactor=redactor)
+        self.tasks = TasksServicer(repository, engine, redactor=redactor)
+        self.action_executions = ActionExecutionsServicer(
+            repository, engine, limits=limits, redactor=redactor
+        )
         self.actions = ActionsServicer(self.catalogue)
         self.cron_triggers = CronTriggersServicer(
             TriggerRepository(shared.database, repository), limits=limits
@@ -190,6 +195,10 @@ class ApiService:
         log.info(
             "REST face listening", url=f"{scheme}://{settings.bind_host}:{settings.rest_port}/v2"
         )
+
+    def _secret_parameters(self, action_name: str) -> frozenset[str]:
+        entry = self.catalogue.get(action_name)
+        return entry.secret_parameters if entry is not None else frozenset()
 
     def _identity_routes(self) -> list[Callable[[web.Application], None]]:
         """The Keystone-compatible token check the mistral CLI uses, with authentication on."""

@@ -15,6 +15,7 @@ from google.protobuf import empty_pb2
 
 from levante import language, notifications, tracing
 from levante.api import convert, identity
+from levante.api.redaction import Redactor
 from levante.errors import InputError, NotFoundError
 from levante.internal.v1 import engine_pb2, engine_pb2_grpc
 from levante.listing import Filter, Order, parse_filter, parse_order
@@ -203,10 +204,12 @@ class ExecutionsServicer(execution_pb2_grpc.ExecutionsServiceServicer):
         engine: engine_pb2_grpc.EngineServiceStub,
         *,
         limits: Limits | None = None,
+        redactor: Redactor | None = None,
     ) -> None:
         self._repo = repository
         self._engine = engine
         self._limits = limits or Limits()
+        self._redact = redactor or Redactor(repository.db)
 
     async def CreateExecution(self, request: Any, context: Any) -> execution_pb2.Execution:
         execution = request.execution
@@ -253,7 +256,7 @@ class ExecutionsServicer(execution_pb2_grpc.ExecutionsServiceServicer):
         record = await asyncio.to_thread(
             self._repo.get_execution, started.execution_id, project_id=project_id
         )
-        return convert.execution_to_proto(record)
+        return convert.execution_to_proto(self._redact.execution(record))
 
     def _visible_workflow(self, identifier: str, namespace: str, project_id: str) -> Any:
         """The workflow to start, as the engine would find it, if the project may see it."""
@@ -320,7 +323,7 @@ class ExecutionsServicer(execution_pb2_grpc.ExecutionsServiceServicer):
                 now=utcnow(),
                 project_id=project_id,
             )
-            return convert.execution_to_proto(record)
+            return convert.execution_to_proto(self._redact.execution(record))
         # Another project's execution does not exist for the caller.
         await asyncio.to_thread(self._repo.get_execution, execution_id, project_id=project_id)
         if env is not None:
@@ -338,7 +341,7 @@ class ExecutionsServicer(execution_pb2_grpc.ExecutionsServiceServicer):
         record = await asyncio.to_thread(
             self._repo.get_execution, execution_id, project_id=project_id
         )
-        return convert.execution_to_proto(record)
+        return convert.execution_to_proto(self._redact.execution(record))
 
     async def DeleteExecution(self, request: Any, context: Any) -> empty_pb2.Empty:
         await asyncio.to_thread(
@@ -355,7 +358,7 @@ class ExecutionsServicer(execution_pb2_grpc.ExecutionsServiceServicer):
             _id_of(request.name, "executions"),
             project_id=identity.project_id(),
         )
-        return convert.execution_to_proto(record)
+        return convert.execution_to_proto(self._redact.execution(record))
 
     async def ListExecutions(
         self, request: Any, context: Any
@@ -372,7 +375,7 @@ class ExecutionsServicer(execution_pb2_grpc.ExecutionsServiceServicer):
         return execution_pb2.ListExecutionsResponse(
             executions=[
                 convert.execution_to_proto(r, with_output=request.include_output)
-                for r in page.items
+                for r in self._redact.executions(page.items)
             ],
             next_page_token=page.next_marker or "",
         )
@@ -382,10 +385,15 @@ class TasksServicer(task_pb2_grpc.TasksServiceServicer):
     """levante.v2.TasksService."""
 
     def __init__(
-        self, repository: Repository, engine: engine_pb2_grpc.EngineServiceStub | None = None
+        self,
+        repository: Repository,
+        engine: engine_pb2_grpc.EngineServiceStub | None = None,
+        *,
+        redactor: Redactor | None = None,
     ) -> None:
         self._repo = repository
         self._engine = engine
+        self._redact = redactor or Redactor(repository.db)
 
     async def RerunTask(self, request: Any, context: Any) -> task_pb2.Task:
         task_id = _id_of(request.name, "tasks")
@@ -403,13 +411,13 @@ class TasksServicer(task_pb2_grpc.TasksServiceServicer):
         except grpc.aio.AioRpcError as error:
             raise error_from_rpc(error) from None
         record = await asyncio.to_thread(self._repo.get_task, task_id, project_id=project_id)
-        return convert.task_to_proto(record)
+        return convert.task_to_proto(self._redact.task(record))
 
     async def GetTask(self, request: Any, context: Any) -> task_pb2.Task:
         record = await asyncio.to_thread(
             self._repo.get_task, _id_of(request.name, "tasks"), project_id=identity.project_id()
         )
-        return convert.task_to_proto(record)
+        return convert.task_to_proto(self._redact.task(record))
 
     async def ListTasks(self, request: Any, context: Any) -> task_pb2.ListTasksResponse:
         extra: tuple[Filter, ...] = ()
@@ -427,7 +435,7 @@ class TasksServicer(task_pb2_grpc.TasksServiceServicer):
         )
         page = await asyncio.to_thread(self._repo.list_tasks, query, project_id=project_id)
         return task_pb2.ListTasksResponse(
-            tasks=[convert.task_to_proto(r) for r in page.items],
+            tasks=[convert.task_to_proto(r) for r in self._redact.tasks(page.items)],
             next_page_token=page.next_marker or "",
         )
 
@@ -442,11 +450,13 @@ class ActionExecutionsServicer(action_execution_pb2_grpc.ActionExecutionsService
         *,
         poll_seconds: float = 0.01,
         limits: Limits | None = None,
+        redactor: Redactor | None = None,
     ) -> None:
         self._repo = repository
         self._engine = engine
         self._poll = poll_seconds
         self._limits = limits or Limits()
+        self._redact = redactor or Redactor(repository.db)
 
     async def CreateActionExecution(
         self, request: Any, context: Any
@@ -476,13 +486,13 @@ class ActionExecutionsServicer(action_execution_pb2_grpc.ActionExecutionsService
             record = await asyncio.to_thread(
                 self._repo.get_action_execution, action_id, project_id=identity.project_id()
             )
-            return convert.action_execution_to_proto(record)
+            return convert.action_execution_to_proto(self._redact.action_execution(record))
         record = await self._wait_until_done(action_id, request.timeout_seconds or 60.0)
         if request.save_result:
-            return convert.action_execution_to_proto(record)
+            return convert.action_execution_to_proto(self._redact.action_execution(record))
         # Not saved: answer with the result, keep nothing (Mistral's `id: null`).
         await asyncio.to_thread(self._repo.delete_action_execution, action_id)
-        answer = convert.action_execution_to_proto(record)
+        answer = convert.action_execution_to_proto(self._redact.action_execution(record))
         for name in ("name", "id", "project_id", "create_time", "update_time"):
             answer.ClearField(name)
         return answer
@@ -519,7 +529,7 @@ class ActionExecutionsServicer(action_execution_pb2_grpc.ActionExecutionsService
         record = await asyncio.to_thread(
             self._repo.get_action_execution, action_id, project_id=project_id
         )
-        return convert.action_execution_to_proto(record)
+        return convert.action_execution_to_proto(self._redact.action_execution(record))
 
     async def GetActionExecution(
         self, request: Any, context: Any
@@ -529,7 +539,7 @@ class ActionExecutionsServicer(action_execution_pb2_grpc.ActionExecutionsService
             _id_of(request.name, "actionExecutions"),
             project_id=identity.project_id(),
         )
-        return convert.action_execution_to_proto(record)
+        return convert.action_execution_to_proto(self._redact.action_execution(record))
 
     async def ListActionExecutions(
         self, request: Any, context: Any
@@ -553,7 +563,7 @@ class ActionExecutionsServicer(action_execution_pb2_grpc.ActionExecutionsService
         return action_execution_pb2.ListActionExecutionsResponse(
             action_executions=[
                 convert.action_execution_to_proto(r, with_output=request.include_output)
-                for r in page.items
+                for r in self._redact.action_executions(page.items)
             ],
             next_page_token=page.next_marker or "",
         )

@@ -17,6 +17,7 @@ from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from levante.engine import sealing
 from levante.engine.state import ActionRun, ExecutionState, TaskRun, changed_positions
 from levante.messaging.jetstream import Outgoing, execution_event_subject
 from levante.states import COMPLETED
@@ -118,8 +119,10 @@ def _workflow_event(before: ExecutionState, after: ExecutionState) -> event_pb2.
         task_execution_id=after.parent_task_id or "",
         old_state=str(before.state),
         new_state=str(after.state),
-        state_info=after.state_info or "",
-        summary_json=summary(after.output) if after.state in COMPLETED else "",
+        state_info=sealing.shown_text(after, after.state_info) or "",
+        summary_json=summary(sealing.shown(after, after.output))
+        if after.state in COMPLETED
+        else "",
     )
 
 
@@ -133,8 +136,10 @@ def _task_event(
         task_execution_id=task.id,
         old_state=str(previous.state) if previous is not None else "",
         new_state=str(task.state),
-        state_info=task.state_info or "",
-        summary_json=summary(task.published) if task.state in COMPLETED else "",
+        state_info=sealing.shown_text(execution, task.state_info) or "",
+        summary_json=(
+            summary(sealing.shown(execution, task.published)) if task.state in COMPLETED else ""
+        ),
     )
 
 
@@ -149,7 +154,7 @@ def _action_event(
         task_execution_id=task.id,
         old_state=str(previous.state) if previous is not None else "",
         new_state=str(action.state),
-        state_info=action.state_info or "",
-        summary_json=summary(result) if action.state in COMPLETED else "",
+        state_info=sealing.shown_text(execution, action.state_info) or "",
+        summary_json=summary(sealing.shown(execution, result)) if action.state in COMPLETED else "",
         item_index=action.index if task.items is not None else 0,
     )

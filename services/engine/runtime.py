@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from levante import metrics, tracing
 from levante.engine import actions as direct_actions
 from levante.engine import events as execution_events
-from levante.engine import store, workflows
+from levante.engine import sealing, store, workflows
 from levante.engine.cache import StateCache
 from levante.engine.machine import step
 from levante.engine.operations import OperationsMixin
@@ -109,6 +109,8 @@ class EngineRuntime(OperationsMixin):
             )
             params.setdefault("namespace", definition.namespace)
             params.setdefault("env", {})
+            # Hidden input values are stored sealed, with the tree's list of secrets.
+            stored_input, secret_texts = sealing.seal_start(spec, full_input, execution_id)
             session.add(
                 models.WorkflowExecution(
                     id=execution_id,
@@ -119,7 +121,7 @@ class EngineRuntime(OperationsMixin):
                     description=request.description,
                     tags=[],
                     params=params,
-                    input=full_input,
+                    input=stored_input,
                     output={},
                     context={},
                     published_global={},
@@ -131,6 +133,7 @@ class EngineRuntime(OperationsMixin):
                     project_id=request.project_id or definition.project_id,
                     custom_context=custom_context,
                     adhoc_actions=workflows.freeze_adhoc(session, definition, spec),
+                    secrets=secret_texts,
                     created_at=now,
                     updated_at=now,
                 )

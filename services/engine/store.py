@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Table, Update, bindparam, func, select
 from sqlalchemy.orm import Session
 
+from levante.engine import sealing
 from levante.engine.cache import StateCache
 from levante.engine.state import ActionRun, ExecutionState, TaskRun, changed_positions
 from levante.errors import DefinitionError, NotFoundError
@@ -86,6 +87,9 @@ def load(
     row = session.get(models.WorkflowExecution, execution_id, populate_existing=True)
     if row is None:
         return None
+    spec = workflow_spec(row.definition, row.workflow_name)
+    # Hidden values are stored sealed; the machine sees them plain (levante.engine.sealing).
+    reveal = sealing.opener(session, row, spec) or _as_is
     task_rows = session.scalars(
         select(models.TaskExecution)
         .where(models.TaskExecution.workflow_execution_id == execution_id)
@@ -105,8 +109,8 @@ def load(
                 id=a.id,
                 name=a.name,
                 state=State(a.state),
-                input=a.input,
-                output=a.output,
+                input=reveal(a.input),
+                output=reveal(a.output),
                 state_info=a.state_info,
                 created_at=a.created_at,
                 updated_at=a.updated_at,
@@ -118,6 +122,8 @@ def load(
         )
     for t in task_rows:
         for child in t.subworkflows or ():
+            if reveal is not _as_is:
+                child = sealing.open_child_record(child)
             actions.setdefault(t.id, []).append(_child_run(child))
     built: dict[str, TaskRun] = {}
     for t in task_rows:
@@ -125,12 +131,12 @@ def load(
             id=t.id,
             name=t.name,
             state=State(t.state),
-            in_context=_expand_context(t.in_context, row.context, built),
+            in_context=_expand_context(reveal(t.in_context), reveal(row.context), built),
             created_at=t.created_at,
             type=t.type,
             state_info=t.state_info,
-            published=t.published,
-            result=t.result,
+            published=reveal(t.published),
+            result=reveal(t.result),
             actions=tuple(actions.get(t.id, ())),
             triggered_by=tuple(t.runtime_context.get("triggered_by", ())),
             processed=t.processed,
@@ -138,7 +144,7 @@ def load(
             started_at=t.started_at,
             finished_at=t.finished_at,
             updated_at=t.updated_at,
-            items=tuple(t.items) if t.items is not None else None,
+            items=tuple(map(reveal, t.items)) if t.items is not None else None,
             capacity=(t.runtime_context.get("with_items") or {}).get("capacity"),
             policy={k: v for k, v in t.runtime_context.items() if k not in _DERIVED_KEYS},
         )
@@ -149,23 +155,27 @@ def load(
         workflow_id=row.workflow_id,
         workflow_name=row.workflow_name,
         workflow_namespace=row.workflow_namespace,
-        spec=workflow_spec(row.definition, row.workflow_name),
+        spec=spec,
         adhoc=adhoc_actions(row.definition, row.adhoc_actions or {}),
         state=State(row.state),
-        input=row.input,
+        input=reveal(row.input),
         params=row.params,
         created_at=row.created_at,
         state_info=row.state_info,
-        context=row.context,
-        output=row.output,
+        context=reveal(row.context),
+        output=reveal(row.output),
         tasks=tasks,
         updated_at=row.updated_at,
         project_id=row.project_id,
-        globals=row.published_global or {},
+        globals=reveal(row.published_global or {}),
         custom_context=row.custom_context or {},
         parent_task_id=row.task_execution_id,
         parent_execution_id=_parent_execution(session, row.task_execution_id),
     )
+
+
+def _as_is(value: Any) -> Any:
+    return value
 
 
 def _child_run(record: dict[str, Any]) -> ActionRun:
@@ -217,6 +227,9 @@ def save(session: Session, before: ExecutionState, after: ExecutionState) -> int
         value = getattr(after, attribute)
         if value is not getattr(before, attribute) and value != getattr(before, attribute):
             changes[column] = str(value) if column == "state" else value
+    seal = sealing.sealer(before, after)  # None unless something hidden is written
+    if seal is not None:
+        changes = seal.execution(changes)
     session.flush()
     version = session.connection().scalar(
         _update_execution(tuple(changes)), {**changes, "_id": after.id}
@@ -252,6 +265,9 @@ def save(session: Session, before: ExecutionState, after: ExecutionState) -> int
                 writes.action(after, task, action, exists=False)
             elif old != action:
                 writes.action(after, task, action, exists=True)
+    if seal is not None:
+        writes.seal(seal)
+        seal.commit(session, after.root_id)
     writes.flush(session)
     return version
 
@@ -385,6 +401,13 @@ class _Writes:
                 "updated_at": action.updated_at,
             }
         )
+
+    def seal(self, seal: sealing.Sealer) -> None:
+        """Seals hidden values in every row about to be written."""
+        seal.rows(self.new_tasks, models.TaskExecution)
+        seal.rows(self.new_actions, models.ActionExecution)
+        for (model, _), rows in self.updates.items():
+            seal.rows(rows, model)
 
     def flush(self, session: Session) -> None:
         connection = session.connection()

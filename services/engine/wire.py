@@ -11,6 +11,7 @@ import structlog
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from levante import tracing
+from levante.engine import sealing
 from levante.engine.state import (
     ActionCompleted,
     Command,
@@ -23,6 +24,7 @@ from levante.errors import InputError
 from levante.internal.v1 import messages_pb2
 from levante.messaging.jetstream import ENGINE_EVENTS_SUBJECT, Outgoing, work_subject
 from levante.persistence import models
+from levante.security import secrets
 
 log = structlog.get_logger(__name__)
 
@@ -36,6 +38,7 @@ def machine_event(event: messages_pb2.EngineEvent) -> Event | None:
             return None  # an async action started; it stays RUNNING until completed
         if outcome == "failure":
             data = json.loads(result.failure.data_json) if result.failure.data_json else None
+            data = secrets.open_value(data)  # sealed by the executor when it shows a secret
             return ActionCompleted(
                 action_id=result.action_execution_id,
                 task_id=result.task_execution_id,
@@ -44,6 +47,7 @@ def machine_event(event: messages_pb2.EngineEvent) -> Event | None:
                 error=result.failure.message,
             )
         value = json.loads(result.result_json) if result.result_json else None
+        value = secrets.open_value(value)
         return ActionCompleted(
             action_id=result.action_execution_id, task_id=result.task_execution_id, result=value
         )
@@ -95,7 +99,10 @@ def outgoing_for(command: Command, now: datetime) -> Outgoing:
             execution_id=command.execution_id,
             root_execution_id=command.root_execution_id,
             action_name=command.action_name,
-            input_json=json.dumps(command.input).encode(),
+            # What shows a secret travels sealed; the executor opens it.
+            input_json=json.dumps(
+                sealing.seal_command_input(command.input, command.root_execution_id)
+            ).encode(),
             target=command.target or "",
             safe_rerun=command.safe_rerun,
             request_time=stamp,

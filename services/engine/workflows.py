@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from levante.engine import store
+from levante.engine import sealing, store
 from levante.engine.state import StartChild
 from levante.errors import InputError, LevanteError, NotFoundError, WorkflowInputError
 from levante.language.spec import WorkflowSpec, WorkflowType
@@ -208,7 +208,9 @@ def create_child(
             project_id=_workflow_owner(session, command.parent_execution_id) or project_id,
         )
         spec = store.workflow_spec(definition.definition, definition.name)
-        row.input = check_input(spec, command.input)
+        row.input = sealing.seal_child_input(
+            session, spec, check_input(spec, command.input), command.root_execution_id
+        )
         row.workflow_id, row.workflow_name = definition.id, definition.name
         row.workflow_namespace, row.definition = definition.namespace, definition.definition
         row.adhoc_actions = freeze_adhoc(session, definition, spec)

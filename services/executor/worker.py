@@ -44,6 +44,7 @@ from levante.executor.intake import WorkIntake
 from levante.health import Backoff
 from levante.internal.v1 import messages_pb2
 from levante.messaging.jetstream import ENGINE_EVENTS_SUBJECT, Outgoing, publish_all
+from levante.security import secrets
 
 log = structlog.get_logger(__name__)
 
@@ -196,10 +197,16 @@ class Executor:
             )
             return result
         started = time.monotonic()
+        opened: set[str] = set()
         try:
             action_input = _json_object(work.input_json, what="action input")
+            # Values showing a secret come sealed; this process's logs mask them from now on.
+            action_input = secrets.open_value(action_input, found=opened)
+            secrets.remember(opened)
         except ValueError as error:
             action_input, outcome = None, Failure(str(error))
+        except secrets.SecretError as error:
+            action_input, outcome = None, Failure(error.message)
         if action_input is not None:
             try:
                 outcome = await self._run(work, action_input)
@@ -207,6 +214,8 @@ class Executor:
                 log.exception("action run failed", action=work.action_name)
                 outcome = Failure(f"{type(error).__name__}: {error}")
         _fill(result, outcome, work.action_name)
+        if opened:
+            _seal_result(result, frozenset(opened))
         kind = result.WhichOneof("outcome") or "unknown"
         metrics.ACTIONS_RUN.labels(outcome=kind).inc()
         metrics.ACTION_DURATION.labels(action=work.action_name, outcome=kind).observe(
@@ -324,6 +333,18 @@ def _fill(result: messages_pb2.ActionResult, outcome: Outcome, action: str) -> N
         result.failure.message = outcome.message
         if outcome.data is not None:
             result.failure.data_json = json.dumps(outcome.data, default=str).encode()
+
+
+def _seal_result(result: messages_pb2.ActionResult, opened: frozenset[str]) -> None:
+    """Seals what shows a secret of the input in a result on its way to the engine."""
+    if result.result_json:
+        value = json.loads(result.result_json)
+        result.result_json = json.dumps(secrets.seal_value(value, opened)).encode()
+    if result.failure.message:
+        result.failure.message = secrets.scrub(result.failure.message, opened)
+    if result.failure.data_json:
+        data = json.loads(result.failure.data_json)
+        result.failure.data_json = json.dumps(secrets.seal_value(data, opened)).encode()
 
 
 def _json_object(data: bytes, *, what: str) -> dict[str, Any]:

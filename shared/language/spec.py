@@ -155,7 +155,10 @@ class WorkflowSpec:
 
     `task_defaults` is the raw `task-defaults` mapping as written; the
     tasks already have it applied. `definition` is the workflow as written
-    (see `as_dict`).
+    (see `as_dict`). `hidden` names the variables whose values are secret
+    (the pike spec's `hidden` section): names, or glob patterns such as
+    `secret_*`, matched against the keys of the input, vars, published
+    variables and output.
     """
 
     name: str
@@ -169,6 +172,7 @@ class WorkflowSpec:
     tasks: dict[str, TaskSpec] = field(default_factory=dict)
     position: Position | None = None
     task_defaults: dict[str, Any] = field(default_factory=dict)
+    hidden: tuple[str, ...] = ()
     definition: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def as_dict(self) -> dict[str, Any]:

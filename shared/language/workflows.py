@@ -17,7 +17,7 @@ from levante.language.tasks import ParsedTask, apply_defaults, parse_task, parse
 _KEYS = frozenset(
     {
         "version", "name", "type", "description", "tags", "input", "output",
-        "output-on-error", "vars", "task-defaults", "tasks",
+        "output-on-error", "vars", "task-defaults", "tasks", "hidden",
     }
 )  # fmt: skip
 # Mistral refuses UUID-like names: API calls accept a name or an id.
@@ -107,12 +107,25 @@ def _interface_fields(
             reporter.at_value(
                 f"'{key}' of {owner} must be a mapping or an expression", child_path(path, key)
             )
+    if "hidden" in workflow:
+        fields["hidden"] = _hidden(reporter, workflow["hidden"], child_path(path, "hidden"), owner)
     if workflow.get("vars") is not None:
         variables = reporter.mapping(
             workflow["vars"], child_path(path, "vars"), f"'vars' of {owner}"
         )
         fields["vars"] = variables or {}
     return fields
+
+
+def _hidden(reporter: Reporter, value: Any, path: str, owner: str) -> tuple[str, ...]:
+    """`hidden:` a name or glob pattern (`secret_*`), or a list of them."""
+    found = reporter.string_or_list(value, path, f"'hidden' of {owner}")
+    if found is None:
+        return ()
+    blank = [item for item in found if not item.strip()]
+    if blank:
+        reporter.at_value(f"'hidden' of {owner} must not hold empty names", path)
+    return tuple(item.strip() for item in found if item.strip())
 
 
 def _tasks(

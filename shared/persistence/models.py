@@ -84,6 +84,9 @@ class WorkflowExecution(Base):
     # Definitions of the stored ad-hoc actions this execution uses, frozen at
     # start like `definition`: action name -> its definition text.
     adhoc_actions: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # On a root execution: the secret texts of its whole tree, encrypted
+    # (levante.security.secrets); None when the tree has no hidden values.
+    secrets: Mapped[str | None] = mapped_column(Text, nullable=True)
     state: Mapped[str] = mapped_column(String(20))
     state_info: Mapped[str | None] = mapped_column(Text, nullable=True)
     task_execution_id: Mapped[str | None] = mapped_column(ID, nullable=True)

@@ -22,6 +22,7 @@ from levante.persistence.repository import (
     TaskRecord,
     _record,
 )
+from levante.security import secrets
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +60,11 @@ def load_tree(
     task_id: str = "",
     project_id: str | None = None,
 ) -> ExecutionTree:
-    """The tree holding an execution (or a task) of the project, if given; raises NotFoundError."""
+    """The tree holding an execution (or a task) of the project, if given; raises NotFoundError.
+
+    It is loaded to be shown: sealed values and the tree's secret texts are
+    masked (`levante.security.secrets.redact`).
+    """
     with database.read() as session:
         if task_id:
             task = session.get(models.TaskExecution, task_id)
@@ -94,11 +99,31 @@ def load_tree(
             .where(actions.root_execution_id == root_id)
             .order_by(actions.created_at, actions.item_index, actions.id)
         ).all()
+        column = session.scalar(select(executions.secrets).where(executions.id == root_id))
+        hidden = secrets.open_texts(column)
         return ExecutionTree(
-            executions=tuple(_record(ExecutionRecord, r) for r in found_executions),
-            tasks=tuple(_record(TaskRecord, r) for r in found_tasks),
-            actions=tuple(_record(ActionExecutionRecord, r) for r in found_actions),
+            executions=tuple(
+                _shown(_record(ExecutionRecord, r), hidden, _EXECUTION_VALUES)
+                for r in found_executions
+            ),
+            tasks=tuple(_shown(_record(TaskRecord, r), hidden, _TASK_VALUES) for r in found_tasks),
+            actions=tuple(
+                _shown(_record(ActionExecutionRecord, r), hidden, _ACTION_VALUES)
+                for r in found_actions
+            ),
         )
+
+
+_EXECUTION_VALUES = ("input", "output", "params", "published_global", "state_info")
+_TASK_VALUES = ("published", "result", "runtime_context", "state_info")
+_ACTION_VALUES = ("input", "output", "params", "state_info")
+
+
+def _shown(record: Any, hidden: frozenset[str], fields: tuple[str, ...]) -> Any:
+    """A record with its sealed values and secret texts masked."""
+    return dataclasses.replace(
+        record, **{name: secrets.redact(getattr(record, name), hidden) for name in fields}
+    )
 
 
 @dataclass(frozen=True, slots=True)
