@@ -221,9 +221,20 @@ class MistralRestExtras:
                 }
             )
             await response.prepare(request)
+            quiet = 0.0
             try:
-                async for event in watch.events(tick_seconds=SSE_KEEPALIVE_SECONDS):
-                    await response.write(b": keep-alive\n\n" if event is None else sse(event))
+                async for event in watch.events(tick_seconds=1.0):
+                    if event is not None:
+                        quiet = 0.0
+                        await response.write(sse(event))
+                        continue
+                    # A second without events: end the watch if the client went away.
+                    if request.transport is None or request.transport.is_closing():
+                        return response
+                    quiet += 1.0
+                    if quiet >= SSE_KEEPALIVE_SECONDS:
+                        quiet = 0.0
+                        await response.write(b": keep-alive\n\n")
             except ConnectionError:  # the client went away
                 return response
             await response.write_eof()

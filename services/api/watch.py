@@ -210,43 +210,45 @@ class Watch:
         family, before, finished = self._family, self._before, self._finished
         last_seen = 0 if self._replay else before
         seen_end = caught_up = False
-        quiet_since = time.monotonic()
+        last_message = last_tick = time.monotonic()
         while not self._stopping.is_set():
             try:
                 message = await subscription.next_msg(timeout=1.0)
             except NatsTimeoutError:
-                idle = time.monotonic() - quiet_since
-                if finished and idle >= self._settle:
+                now = time.monotonic()
+                if finished and now - last_message >= self._settle:
                     return  # a finished execution's history is all here (or aged out)
-                if tick_seconds is not None and idle >= tick_seconds:
-                    quiet_since = time.monotonic()
+                if tick_seconds is not None and now - max(last_tick, last_message) >= tick_seconds:
+                    last_tick = now
                     yield None
                 continue
-            quiet_since = time.monotonic()
+            last_message = time.monotonic()
             metadata = message.metadata
             sequence = metadata.sequence.stream
             caught_up = sequence >= before or metadata.num_pending == 0
             # An ordered consumer that had to be re-created may resend.
-            if sequence <= last_seen:
-                continue
-            last_seen = sequence
-            try:
-                event = event_pb2.ExecutionEvent.FromString(message.data)
-            except Exception:  # a foreign message on our subjects: skip it
-                log.warning("undecodable execution event", subject=message.subject)
-                continue
-            if event not in family:
-                continue
-            event.sequence = sequence
-            yield event
-            if family.is_end(event):
-                # A final event at or before `before` is from a run since
-                # rerun: the lookup found the execution running again.
-                if not finished and sequence > before:
-                    return
-                seen_end = True
+            if sequence > last_seen:
+                last_seen = sequence
+                event = _decode(message)
+                if event is not None and event in family:
+                    event.sequence = sequence
+                    yield event
+                    if family.is_end(event):
+                        # A final event at or before `before` is from a run since
+                        # rerun: the lookup found the execution running again.
+                        if not finished and sequence > before:
+                            return
+                        seen_end = True
             if finished and seen_end and caught_up:
                 return
+
+
+def _decode(message: Any) -> event_pb2.ExecutionEvent | None:
+    try:
+        return event_pb2.ExecutionEvent.FromString(message.data)
+    except Exception:  # a foreign message on our subjects: skip it
+        log.warning("undecodable execution event", subject=message.subject)
+        return None
 
 
 class ExecutionEventsServicer(event_pb2_grpc.ExecutionEventsServiceServicer):

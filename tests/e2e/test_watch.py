@@ -296,6 +296,29 @@ def test_watch_over_grpc(levante: LevanteProcess) -> None:
 
 
 @pytest.mark.parametrize("levante", ["sqlite"], indirect=True)
+def test_a_client_that_hangs_up_ends_its_watch(levante: LevanteProcess) -> None:
+    name = f"watched_gone_{uuid.uuid4().hex[:8]}"
+    status, body = post_text(f"{levante.url}/workflows", _definition(name))
+    assert status == 201, body
+    execution_id = _start(levante, name)
+    _gate_action(levante, execution_id)
+
+    async def hang_up() -> None:
+        url = f"{levante.url}/executions/{execution_id}/events?replay=true"
+        async with aiohttp.ClientSession() as session:
+            response = await session.get(url)
+            assert response.status == 200
+            first = await response.content.readuntil(b"\n\n")
+            assert first.startswith(b"id: ")
+            response.close()
+
+    asyncio.run(hang_up())
+    _assert_no_watch_left(levante)  # the server noticed within seconds, not at the next event
+    body = json.dumps({"state": "CANCELLED"}).encode()
+    assert request("PUT", f"{levante.url}/executions/{execution_id}", body=body)[0] == 200
+
+
+@pytest.mark.parametrize("levante", ["sqlite"], indirect=True)
 def test_sse_errors(levante: LevanteProcess) -> None:
     status, body = request("GET", f"{levante.url}/executions/{uuid.uuid4()}/events")
     assert status == 404 and "WorkflowExecution not found" in body["faultstring"], body
