@@ -21,6 +21,7 @@ from levante import rpc
 from levante.config import Settings
 from levante.embedded import EmbeddedNats
 from levante.errors import UnavailableError
+from levante.expressions import budget
 from levante.health import DependencyMonitor
 from levante.messaging import jetstream
 from levante.persistence import migrate
@@ -100,6 +101,11 @@ async def serve(
     # Hidden values are sealed with LEVANTE_ENCRYPTION_KEY (or the data dir's own key).
     secrets.configure(
         secrets.Vault.from_settings(settings.security.encryption_keys, settings.data_dir)
+    )
+    # What one expression may take before its task fails.
+    budget.configure(
+        timeout=settings.security.expression_timeout,
+        memory=settings.security.expression_memory_bytes,
     )
     broker: EmbeddedNats | None = None
     nats_url = settings.nats_url

@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from levante.errors import ExpressionError
-from levante.expressions import jinja_engine, yaql_engine
+from levante.expressions import budget, jinja_engine, yaql_engine
 from levante.expressions.context import ExpressionContext
 from levante.expressions.values import as_text, describe_data, to_plain
 
@@ -199,7 +199,7 @@ class _Session:
                     return to_plain(value)
             if self._yaql_context is None:
                 self._yaql_context = yaql_engine.new_context(self._context)
-            return to_plain(yaql_engine.evaluate(expression, self._yaql_context))
+            return to_plain(budget.bounded(yaql_engine.evaluate, expression, self._yaql_context))
         except Exception as error:  # user code: any failure is the user's
             raise self._error("YAQL", expression, error) from error
 
@@ -208,8 +208,12 @@ class _Session:
             self._jinja_variables = jinja_engine.variables(self._context)
         try:
             if expression is not None:
-                return to_plain(jinja_engine.evaluate_expression(expression, self._jinja_variables))
-            return jinja_engine.render(text, self._jinja_variables)
+                return to_plain(
+                    budget.bounded(
+                        jinja_engine.evaluate_expression, expression, self._jinja_variables
+                    )
+                )
+            return budget.bounded(jinja_engine.render, text, self._jinja_variables)
         except Exception as error:  # user code: any failure is the user's
             raise self._error("Jinja", expression or text, error) from error
 

@@ -15,7 +15,7 @@ import jinja2.lexer
 from jinja2.parser import Parser
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from levante.expressions import functions
+from levante.expressions import budget, functions
 from levante.expressions.context import ExpressionContext
 from levante.expressions.values import as_text
 
@@ -66,10 +66,24 @@ def _finalize(value: Any) -> Any:
     return as_text(value)
 
 
+class _BoundedSandbox(ImmutableSandboxedEnvironment):
+    """The sandbox, refusing repetitions and powers beyond the expression memory limit."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "*":
+            budget.check_repeat(left, right)
+            budget.check_repeat(right, left)
+        elif operator == "**":
+            budget.check_power(left, right)
+        return super().call_binop(context, operator, left, right)
+
+
 def _build_environment() -> jinja2.Environment:
     # Immutable sandbox: expressions see the engine's snapshot by reference,
     # so they must not be able to mutate it (`_.list.append(...)`).
-    environment = ImmutableSandboxedEnvironment(
+    environment = _BoundedSandbox(
         trim_blocks=True,
         lstrip_blocks=True,
         finalize=_finalize,

@@ -20,7 +20,7 @@ from typing import Any
 import yaql
 from yaql.language import contexts, conventions, factory, specs, utils, yaqltypes
 
-from levante.expressions import functions
+from levante.expressions import budget, functions
 from levante.expressions.context import ExpressionContext
 
 # Mistral's defaults for its [yaql] options.
@@ -33,9 +33,25 @@ _ENGINE_OPTIONS = {
     "yaql.convertOutputData": True,
 }
 
-_ENGINE = factory.YaqlFactory(keyword_operator="=>", allow_delegates=False).create(
-    options=_ENGINE_OPTIONS
-)
+
+def _new_engine(options: dict[str, Any]) -> Any:
+    return factory.YaqlFactory(keyword_operator="=>", allow_delegates=False).create(options=options)
+
+
+_ENGINE = _new_engine(_ENGINE_OPTIONS)
+
+
+def set_memory_quota(quota: int) -> None:
+    """Bounds the collections one expression may build (bytes; 0 for no bound).
+
+    The engine carries its options: it is rebuilt, and expressions parsed
+    with the old one are forgotten. Called once, at start (`budget.configure`).
+    """
+    global _ENGINE
+    with _PARSE_LOCK:
+        _ENGINE = _new_engine({**_ENGINE_OPTIONS, "yaql.memoryQuota": quota if quota > 0 else -1})
+    clear_caches()
+
 
 # Names in a yaql context are `$`-prefixed identifiers in expressions; '#'
 # cannot appear in one, so expressions can't reach the snapshot directly.
@@ -108,6 +124,18 @@ def _uuid() -> str:
     return functions.new_uuid()
 
 
+@specs.parameter("a", yaqltypes.Number())
+@specs.parameter("b", yaqltypes.Number())
+@specs.parameter("c", yaqltypes.Number(nullable=True))
+@specs.name("pow")
+def _bounded_pow(a: Any, b: Any, c: Any = None) -> Any:
+    # The standard library's pow, refusing results beyond the memory limit
+    # (a huge power is one long C call no deadline can interrupt).
+    if c is None:
+        budget.check_power(a, b)
+    return pow(a, b, c)
+
+
 _MISTRAL_FUNCTIONS = {
     "task": _task,
     "tasks": _tasks,
@@ -128,6 +156,7 @@ def _build_root_context() -> contexts.ContextBase:
     # A child layer so our `.` overload shadows the standard library's.
     root = root.create_child_context()
     root.register_function(_dict_attribute_or_null)
+    root.register_function(_bounded_pow)
     for name, function in _MISTRAL_FUNCTIONS.items():
         root.register_function(function, name=name)
     return root
