@@ -45,6 +45,7 @@ class SchedulerService:
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
+        await self._notifier.prepare()  # before the api takes requests (run() retries)
         self._tasks = [
             asyncio.create_task(self._pump.run(self._stop), name="scheduler-timers"),
             asyncio.create_task(self._cron.run(self._stop), name="scheduler-cron"),

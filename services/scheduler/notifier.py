@@ -154,20 +154,28 @@ class Notifier:
         self.sent = 0
         self.failed = 0
 
+    async def prepare(self) -> bool:
+        """Creates the durable consumer if needed; False if the broker did not answer.
+
+        Called before the api takes requests: the consumer starts at new
+        events, so the first executions must not come before it exists.
+        """
+        ack_wait = self._delivery.attempts * (self._delivery.timeout_seconds + 1) + 60
+        try:
+            await _ensure_consumer(self._js, ack_wait=ack_wait)
+        except Exception as error:  # the broker is away: notifications wait, nothing else
+            log.warning("notifier consumer not ready", error=str(error))
+            return False
+        return True
+
     async def run(self, stop: asyncio.Event) -> None:
         """Notifies until `stop` is set, then finishes what it holds (briefly)."""
-        ack_wait = self._delivery.attempts * (self._delivery.timeout_seconds + 1) + 60
-        while True:
+        while not await self.prepare():
             try:
-                await _ensure_consumer(self._js, ack_wait=ack_wait)
-                break
-            except Exception as error:  # the broker is away: notifications wait, nothing else
-                log.warning("notifier consumer not ready", error=str(error))
-                try:
-                    await asyncio.wait_for(stop.wait(), timeout=2)
-                    return
-                except TimeoutError:
-                    continue
+                await asyncio.wait_for(stop.wait(), timeout=2)
+                return
+            except TimeoutError:
+                continue
         self._consumer = PullConsumer(
             self._nc, stream=EXECUTION_EVENTS_STREAM, durable=CONSUMER, credit=512
         )
@@ -259,7 +267,7 @@ class Notifier:
                 "notification not delivered",
                 target=target.type,
                 to=target.url or target.subject,
-                event=send.event,
+                notification=send.event,
                 error=describe(error) or str(error) or type(error).__name__,
             )
         else:
@@ -267,9 +275,11 @@ class Notifier:
             if target.type != "noop":
                 self.sent += 1
                 NOTIFICATIONS.labels(target.type, "sent").inc()
-        send.pending.left -= 1
-        if send.pending.left == 0:
-            await self._settle(send.pending.message)
+        finally:
+            # Whatever happened, this delivery is over: the event is settled after its last.
+            send.pending.left -= 1
+            if send.pending.left == 0:
+                await self._settle(send.pending.message)
 
     async def _post(self, send: _Send) -> None:
         """POSTs with retries (one attempt while the target is failing); raises if it failed."""

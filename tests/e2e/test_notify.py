@@ -224,6 +224,20 @@ async def test_failing_webhooks_are_retried_and_never_fail_the_workflow(
     )
     _, after = request("GET", f"{server.url}/executions/{execution_id}")
     assert after["state"] == "SUCCESS"
+    # Every event was settled, failed deliveries included: nothing waits for redelivery.
+    port = (server.data_dir / "nats.port").read_text().strip()
+    nc = await nats.connect(f"nats://127.0.0.1:{port}")
+    try:
+        js = nc.jetstream()
+        for _ in range(100):
+            info = await js.consumer_info("LEVANTE_EXECUTION_EVENTS", "notifier")
+            if info.num_ack_pending == 0:
+                break
+            await asyncio.sleep(0.1)
+        assert info.num_ack_pending == 0 and info.num_pending == 0, info
+    finally:
+        await nc.close()
+    assert "notifier step failed" not in server.log()
 
 
 def test_bad_notify_is_a_400_naming_the_problem(server: LevanteProcess) -> None:
