@@ -188,10 +188,13 @@ class Watch:
             return
         WATCHES.dec()
         try:
-            info = await subscription.consumer_info()
             await subscription.unsubscribe()
+        except Exception as error:  # the connection is closing: nothing left to stop
+            log.debug("watch subscription not closed", error=str(error))
+        try:
+            info = await subscription.consumer_info()
             await self._js.delete_consumer(EXECUTION_EVENTS_STREAM, info.name)
-        except Exception as error:  # the inactivity threshold removes it anyway
+        except Exception as error:  # gone already, or the inactivity threshold removes it
             log.debug("watch consumer not deleted", error=str(error))
 
     async def events(

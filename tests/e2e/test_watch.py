@@ -17,6 +17,7 @@ from typing import Any
 
 import aiohttp
 import grpc
+import nats
 import pytest
 
 from levante.v2 import event_pb2, event_pb2_grpc
@@ -194,6 +195,18 @@ def _assert_no_watch_left(levante: LevanteProcess) -> None:
         return "levante_execution_watches 0.0" in text
 
     eventually(closed, timeout=20, what="every watch to close")
+
+    async def consumers() -> list[str]:
+        port = (levante.data_dir / "nats.port").read_text().strip()
+        nc = await nats.connect(f"nats://127.0.0.1:{port}")
+        try:
+            found = await nc.jetstream().consumers_info("LEVANTE_EXECUTION_EVENTS")
+            return [c.name for c in found]
+        finally:
+            await nc.close()
+
+    # Only durable consumers are left: each watch deleted its own.
+    assert asyncio.run(consumers()) in (["notifier"], [])
 
 
 async def _replay(levante: LevanteProcess, execution_id: str) -> list[dict[str, Any]]:
