@@ -40,8 +40,8 @@ from levante.actions import (
     Success,
     mask,
 )
+from levante.backoff import Backoff
 from levante.executor.intake import WorkIntake
-from levante.health import Backoff
 from levante.internal.v1 import messages_pb2
 from levante.messaging.jetstream import ENGINE_EVENTS_SUBJECT, Outgoing, publish_all
 from levante.security import secrets

@@ -19,7 +19,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from nats.js import JetStreamContext
 
 from levante import metrics
-from levante.health import Backoff
+from levante.backoff import Backoff
 from levante.internal.v1 import engine_pb2, messages_pb2
 from levante.messaging.jetstream import ENGINE_EVENTS_SUBJECT, Outgoing
 from levante.messaging.outbox import OutboxRelay, add_to_outbox, utcnow

@@ -26,7 +26,7 @@ from nats.js import JetStreamContext
 from sqlalchemy import delete, or_, select
 
 from levante import metrics
-from levante.health import Backoff
+from levante.backoff import Backoff
 from levante.messaging.jetstream import Outgoing, publish_all
 from levante.messaging.outbox import utcnow
 from levante.persistence import models

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import nats
+import nats.errors
 import structlog
 from nats.aio.client import Client
 from nats.aio.msg import Msg
@@ -33,7 +34,9 @@ from nats.js.api import (
     StorageType,
     StreamConfig,
 )
-from nats.js.errors import NotFoundError
+from nats.js.errors import APIError, NotFoundError
+
+from levante.backoff import Backoff
 
 log = structlog.get_logger(__name__)
 
@@ -77,9 +80,15 @@ def execution_events_filter(root_execution_id: str) -> str:
 
 
 async def connect(url: str, *, name: str) -> Client:
-    """Connects to NATS, reconnecting forever: a broker outage must not kill a service."""
+    """Connects to NATS, reconnecting forever: a broker outage must not kill a service.
+
+    `url` may list several servers of a cluster, comma-separated
+    (`nats://a:4222,nats://b:4222`): the client connects to one that answers
+    and moves to another when it goes away.
+    """
+    servers = [part.strip() for part in url.split(",") if part.strip()]
     return await nats.connect(
-        url,
+        servers if len(servers) > 1 else url,
         name=name,
         max_reconnect_attempts=-1,
         reconnect_time_wait=0.5,
@@ -120,11 +129,28 @@ async def ensure_streams(js: JetStreamContext, *, replicas: int = 1) -> None:
             num_replicas=replicas,
         ),
     ):
+        await _ensure_stream(js, config)
+
+
+async def _ensure_stream(js: JetStreamContext, config: StreamConfig, *, attempts: int = 6) -> None:
+    # Processes starting together race to create a stream, and a cluster
+    # busy placing replicas can time out: try again, a few times, before
+    # failing the start.
+    backoff = Backoff(base=0.25, maximum=4.0)
+    while True:
         try:
-            await js.stream_info(config.name)
-            await js.update_stream(config)
-        except NotFoundError:
-            await js.add_stream(config)
+            try:
+                await js.stream_info(config.name)
+                await js.update_stream(config)
+            except NotFoundError:
+                await js.add_stream(config)
+            return
+        except (APIError, nats.errors.TimeoutError) as error:
+            if isinstance(error, NotFoundError) or backoff.failures + 1 >= attempts:
+                raise
+            pause = backoff.failed()
+            log.info("stream not ready yet; retrying", stream=config.name, error=str(error))
+            await asyncio.sleep(pause)
 
 
 async def ensure_consumer(

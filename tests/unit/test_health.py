@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from grpc_health.v1 import health_pb2
 
-from levante.health import PROCESS, Backoff, DependencyMonitor
+from levante.backoff import Backoff
+from levante.health import PROCESS, DependencyMonitor
 from levante.persistence.db import Database
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
