@@ -5,7 +5,8 @@
                and removed (SIGTERM: graceful) every few seconds
     crashes    SIGKILL of a random engine, executor or scheduler every few
                seconds (never the last of its kind), restarted moments later
-    outages    NATS stopped for a while, then PostgreSQL, mid-run
+    outages    NATS stopped for a while, then PostgreSQL, mid-run (with a
+               JetStream cluster, one node is killed first)
 
 Every scenario checks the end of every execution (tests/ha/verify.py) and
 measures, per fault, the time to recover:
@@ -43,7 +44,11 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 #: The kinds whose processes the topology and crash scenarios change.
 CHANGING = ("engine", "executor", "scheduler")
 #: Which services must report NOT_SERVING while a dependency is away.
-NEEDS = {"nats": {"engine", "executor", "scheduler"}, "database": {"api", "engine", "scheduler"}}
+NEEDS = {
+    "nats": {"engine", "executor", "scheduler"},
+    "database": {"api", "engine", "scheduler"},
+    "nats-node": set(),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,11 +252,17 @@ class Harness:
 
     def _outages(self, plan: Plan, runner: LoadRunner, figures: Figures, stop, rng) -> None:
         cluster = self.cluster
-        for dependency in ("nats", "database"):
+        # A JetStream cluster first loses one node (SIGKILL): the others carry on.
+        dependencies = ["nats", "database"]
+        if cluster.nats.nodes >= 3:
+            dependencies.insert(0, "nats-node")
+        for dependency in dependencies:
             self._pause(stop, plan.fault_every)
             watch = _Watch()
             at = time.time()
-            if dependency == "nats":
+            if dependency == "nats-node":
+                cluster.nats.stop(0, kill=True)
+            elif dependency == "nats":
                 cluster.nats.stop()
             else:
                 assert cluster.postgres is not None
@@ -261,7 +272,7 @@ class Harness:
                 self._look(watch)
                 time.sleep(0.5)
             self._look(watch)
-            if dependency == "nats":
+            if dependency.startswith("nats"):
                 cluster.nats.start()
             else:
                 assert cluster.postgres is not None
