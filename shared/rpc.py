@@ -95,6 +95,31 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
         )
 
 
+#: Keepalive: a server pings idle clients every 30 s and drops those that do
+#: not answer within 10 s (a peer that vanished behind a load balancer or a
+#: mesh sidecar); clients may ping every 10 s, even without calls in flight.
+SERVER_OPTIONS = [
+    ("grpc.keepalive_time_ms", 30_000),
+    ("grpc.keepalive_timeout_ms", 10_000),
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+    ("grpc.http2.max_pings_without_data", 0),
+    ("grpc.max_receive_message_length", 32 * 1024 * 1024),
+    ("grpc.max_send_message_length", 32 * 1024 * 1024),
+]
+
+#: Keepalive for channels between Levante's own services: ping every 20 s
+#: (no more often than the servers permit), fail calls on a dead peer fast.
+CHANNEL_OPTIONS = [
+    ("grpc.keepalive_time_ms", 20_000),
+    ("grpc.keepalive_timeout_ms", 10_000),
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.max_pings_without_data", 0),
+    ("grpc.max_receive_message_length", 32 * 1024 * 1024),
+    ("grpc.max_send_message_length", 32 * 1024 * 1024),
+]
+
+
 def create_server(
     *,
     bind: str,
@@ -106,7 +131,9 @@ def create_server(
     `interceptors` run inside the error interceptor (authentication);
     with `credentials` the port speaks TLS only.
     """
-    server = grpc.aio.server(interceptors=[ErrorInterceptor(), *interceptors])
+    server = grpc.aio.server(
+        interceptors=[ErrorInterceptor(), *interceptors], options=SERVER_OPTIONS
+    )
     try:
         if credentials is not None:
             port = server.add_secure_port(bind, credentials)

@@ -17,6 +17,7 @@ import grpc
 from cryptography import x509
 
 from levante.errors import InputError
+from levante.rpc import CHANNEL_OPTIONS
 from levante.security.settings import SecuritySettings
 
 
@@ -54,7 +55,11 @@ def server_ssl_context(settings: SecuritySettings) -> ssl.SSLContext | None:
 def channel(
     target: str, settings: SecuritySettings, *, options: list[tuple[str, str]] | None = None
 ) -> grpc.aio.Channel:
-    """A channel to a Levante gRPC server at `target`, over TLS when this process uses TLS."""
+    """A channel to a Levante gRPC server at `target`, over TLS when this process uses TLS.
+
+    It keeps the connection alive with pings (`levante.rpc.CHANNEL_OPTIONS`).
+    """
+    options = [*CHANNEL_OPTIONS, *(options or [])]
     if not settings.tls:
         return grpc.aio.insecure_channel(target, options=options)
     trusted_file = settings.tls_ca_file or settings.tls_cert_file
@@ -63,7 +68,7 @@ def channel(
     credentials = grpc.ssl_channel_credentials(root_certificates=trusted)
     name = _name_override(target, settings)
     extra = [("grpc.ssl_target_name_override", name)] if name else []
-    return grpc.aio.secure_channel(target, credentials, options=[*(options or []), *extra])
+    return grpc.aio.secure_channel(target, credentials, options=[*options, *extra])
 
 
 def _name_override(target: str, settings: SecuritySettings) -> str | None:
