@@ -248,7 +248,10 @@ def redact(value: Any, secrets: frozenset[str] = frozenset()) -> Any:
     if isinstance(value, str):
         return scrub(value, secrets)
     if isinstance(value, dict):
-        return {k: redact(v, secrets) for k, v in value.items()}
+        return {
+            (scrub(k, secrets) if isinstance(k, str) else k): redact(v, secrets)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [redact(v, secrets) for v in value]
     if secrets and isinstance(value, int | float) and not isinstance(value, bool):

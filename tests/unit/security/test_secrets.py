@@ -6,9 +6,12 @@ import os
 from pathlib import Path
 
 import pytest
+import yaml
 from cryptography.fernet import Fernet
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from levante.errors import InputError
+from levante.errors import DefinitionError, InputError
 from levante.language import parse
 from levante.security import secrets
 from levante.security.secrets import MASK, SecretError, Vault
@@ -96,3 +99,61 @@ def test_log_lines_mask_remembered_secrets() -> None:
         "input": {"k": [MASK]},
         "n": 1,
     }
+
+
+# -- properties --------------------------------------------------------------
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+NAMES = st.text(alphabet="abcdefgh_*?[]", min_size=1, max_size=8)
+PROPERTY_EXAMPLES = 300
+
+
+@settings(max_examples=PROPERTY_EXAMPLES, deadline=None)
+@given(
+    value=st.dictionaries(st.text(max_size=8), JSON, max_size=5), hidden=st.lists(NAMES, max_size=3)
+)
+def test_sealing_round_trips_and_hides_every_hidden_value(value: dict, hidden: list[str]) -> None:
+    found: set[str] = set()
+    sealed = secrets.seal_mapping(value, hidden=tuple(hidden), found=found)
+    assert secrets.open_value(sealed) == value
+    shown = secrets.redact(sealed, frozenset(found))
+    for key in value:
+        if secrets.is_hidden(key, tuple(hidden)):
+            assert shown[key] == MASK
+            assert secrets.is_envelope(sealed[key])
+
+
+@settings(max_examples=PROPERTY_EXAMPLES, deadline=None)
+@given(value=JSON, secret=st.text(alphabet=st.characters(blacklist_characters="*"), min_size=4))
+def test_redacted_values_never_show_a_secret(value: object, secret: str) -> None:
+    planted = {"x": value, "y": f"before {secret} after", "z": [secret]}
+    shown = secrets.redact(planted, frozenset({secret}))
+    keys: list[str] = []
+    stack: list[object] = [shown]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            keys += list(item)
+            stack += list(item.values())
+        elif isinstance(item, list):
+            stack += item
+    assert not any(secret in text for text in [*secrets.texts_of(shown), *keys])
+
+
+@settings(max_examples=PROPERTY_EXAMPLES, deadline=None)
+@given(hidden=JSON)
+def test_any_hidden_section_parses_or_is_a_definition_error(hidden: object) -> None:
+    text = yaml.safe_dump(
+        {"version": "2.0", "wf": {"hidden": hidden, "tasks": {"t": {"action": "std.noop"}}}}
+    )
+    try:
+        document = parse(text)
+    except DefinitionError:
+        return
+    assert all(isinstance(name, str) and name for name in document.workflows[0].hidden)
