@@ -44,6 +44,7 @@ from levante.backoff import Backoff
 from levante.executor.intake import WorkIntake
 from levante.internal.v1 import messages_pb2
 from levante.messaging.jetstream import ENGINE_EVENTS_SUBJECT, Outgoing, publish_all
+from levante.recovery_rules import interrupted_message
 from levante.security import secrets
 
 log = structlog.get_logger(__name__)
@@ -191,10 +192,7 @@ class Executor:
             executor=self._name,
         )
         if msg.metadata.num_delivered > 1 and not work.safe_rerun:
-            result.failure.message = (
-                f"Action {work.action_name} [action_ex_id={work.action_execution_id}] was "
-                "interrupted (its executor stopped) and is not safe to rerun (safe-rerun: false)"
-            )
+            result.failure.message = interrupted_message(work.action_name, work.action_execution_id)
             return result
         started = time.monotonic()
         opened: set[str] = set()

@@ -10,6 +10,7 @@ import structlog
 
 from levante.actions import ALLOWED_HOSTS_VARIABLE, NetworkPolicy
 from levante.process import Shared
+from levante.recovery_rules import RecoveryTiming
 from levante.scheduler.cron import CronFirer
 from levante.scheduler.expiration import ExpirationPolicy, Expirer
 from levante.scheduler.notifier import Notifier
@@ -32,8 +33,7 @@ class SchedulerService:
         self._recovery = Recovery(
             shared.database,
             shared.jetstream,
-            after_seconds=float(os.environ.get("LEVANTE_RECOVERY_AFTER_SECONDS") or 120),
-            interval_seconds=float(os.environ.get("LEVANTE_RECOVERY_INTERVAL_SECONDS") or 30),
+            timing=RecoveryTiming.from_env(os.environ),
         )
         self._notifier = Notifier(
             shared.database,

@@ -50,6 +50,7 @@ from levante.messaging.outbox import utcnow
 from levante.persistence import models
 from levante.persistence.db import Database
 from levante.persistence.locks import lock_root
+from levante.recovery_rules import RecoveryTiming, lost_message, resent_note
 
 log = structlog.get_logger(__name__)
 
@@ -72,13 +73,13 @@ class Recovery:
         database: Database,
         js: JetStreamContext,
         *,
-        after_seconds: float = 120.0,
-        interval_seconds: float = 30.0,
+        timing: RecoveryTiming | None = None,
     ) -> None:
+        timing = timing or RecoveryTiming()
         self._db = database
         self._js = js
-        self._after = timedelta(seconds=after_seconds)
-        self._interval = interval_seconds
+        self._after = timedelta(seconds=timing.after_seconds)
+        self._interval = timing.interval_seconds
         self.counters = RecoveryCounters()
         # Lost-looking actions waiting for the engines' backlog: id -> the
         # engine events stream's last sequence when the work was found gone.
@@ -115,7 +116,10 @@ class Recovery:
         # Looked at: not again before `after` passes. Actions waiting for the
         # engines' backlog are looked at again at the next sweep.
         waiting = set(self._waiting)
-        await asyncio.to_thread(self._touch, [a.id for a in actions if a.id not in waiting], now)
+        resent = {a.id for a in lost if _safe_to_resend(a)}
+        await asyncio.to_thread(
+            self._touch, [a.id for a in actions if a.id not in waiting], now, resent=resent
+        )
         if messages:
             await asyncio.to_thread(self._mark_redelivered, [t for t, _ in timers], now)
         return len(messages)
@@ -221,7 +225,7 @@ class Recovery:
 
     def _resolve_action(self, action: models.ActionExecution, now: datetime) -> Outgoing:
         params = action.params or {}
-        if params.get("safe_rerun") or not action.task_execution_id:
+        if _safe_to_resend(action):
             self.counters.recovered_actions += 1
             metrics.RECOVERED.labels(outcome="resent").inc()
             log.warning("re-sending lost work of a safe-rerun action", action_id=action.id)
@@ -250,10 +254,7 @@ class Recovery:
         self.counters.failed_actions += 1
         metrics.RECOVERED.labels(outcome="failed").inc()
         log.warning("failing an action whose work was lost", action_id=action.id)
-        message = (
-            f"Action {action.name} [action_ex_id={action.id}] was lost in a broker or "
-            "database outage and is not safe to rerun (safe-rerun: false)"
-        )
+        message = lost_message(action.name, action.id)
         event = messages_pb2.EngineEvent(
             event_id=f"{action.id}:lost",
             execution_id=action.workflow_execution_id or "",
@@ -267,7 +268,7 @@ class Recovery:
         )
         return Outgoing(event.event_id, ENGINE_EVENTS_SUBJECT, event.SerializeToString())
 
-    def _touch(self, ids: list[str], now: datetime) -> None:
+    def _touch(self, ids: list[str], now: datetime, *, resent: set[str]) -> None:
         if not ids:
             return
         with self._db.write() as session:
@@ -276,6 +277,13 @@ class Recovery:
             ):
                 if row.state == "RUNNING":
                     row.updated_at = now  # looked at: not again before `after` passes
+                    if row.id in resent:  # for operators (`levante doctor`, the API)
+                        row.state_info = resent_note(now)
+
+
+def _safe_to_resend(action: models.ActionExecution) -> bool:
+    """Safe-rerun actions, and direct runs (no task: the caller asked for a result)."""
+    return bool((action.params or {}).get("safe_rerun")) or not action.task_execution_id
 
 
 def _timer_event(task: models.TaskExecution, timer: dict) -> Outgoing:

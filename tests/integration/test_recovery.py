@@ -14,6 +14,7 @@ from levante.messaging import jetstream
 from levante.messaging.outbox import utcnow
 from levante.persistence import models
 from levante.persistence.db import Database
+from levante.recovery_rules import RESENT, RecoveryTiming
 from levante.scheduler.recovery import Recovery
 
 
@@ -70,12 +71,16 @@ async def test_lost_work_is_resent_or_failed_and_lost_timers_redelivered(
     unsafe = _action(database, safe=False, age=600)
     _action(database, safe=False, age=5)  # too young to judge
     task_id = _delayed_task(database, due_ago=600)
-    recovery = Recovery(database, nats_client.jetstream(), after_seconds=60)
+    recovery = Recovery(database, nats_client.jetstream(),
+                        timing=RecoveryTiming(after_seconds=60))
 
     # The first sweep finds the work gone and waits for the engines to have
     # applied every event published until then (here: none); the second acts.
     assert await recovery.sweep() == 1
     assert await recovery.sweep() == 2
+    with database.read() as session:  # for operators: what recovery did
+        assert session.get(models.ActionExecution, safe).state_info.startswith(RESENT)
+        assert session.get(models.ActionExecution, unsafe).state_info is None
     counters = recovery.counters
     assert (counters.recovered_actions, counters.failed_actions, counters.redelivered_timers) == (
         1, 1, 1)
@@ -111,7 +116,7 @@ async def test_an_action_whose_result_may_wait_in_the_engines_backlog_is_not_jud
     await engine.start()
     [held] = await engine.next_batch(max_messages=1, timeout=5)
     unsafe = _action(database, safe=False, age=600)
-    recovery = Recovery(database, js, after_seconds=60)
+    recovery = Recovery(database, js, timing=RecoveryTiming(after_seconds=60))
 
     assert await recovery.sweep() == 0
     assert await recovery.sweep() == 0, "the event before it is not applied yet"
