@@ -18,7 +18,13 @@ from typing import Any
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from levante.engine import sealing
-from levante.engine.state import ActionRun, ExecutionState, TaskRun, changed_positions
+from levante.engine.state import (
+    ActionRun,
+    ExecutionState,
+    TaskRun,
+    changed_positions,
+    changed_tasks,
+)
 from levante.messaging.jetstream import Outgoing, execution_event_subject
 from levante.states import COMPLETED
 from levante.v2 import event_pb2
@@ -33,18 +39,21 @@ _SUBJECT_ENTITY = {_WORKFLOW: "workflow", _TASK: "task", _ACTION: "action"}
 
 
 def state_events(
-    before: ExecutionState, after: ExecutionState, now: datetime, new_id: Callable[[], str]
+    before: ExecutionState,
+    after: ExecutionState,
+    now: datetime,
+    new_id: Callable[[], str],
+    changed: list[tuple[TaskRun | None, TaskRun]] | None = None,
 ) -> list[Outgoing]:
     """The events for every state change between `before` and `after`, in order:
-    the execution's own change last when it finishes, first otherwise."""
+    the execution's own change last when it finishes, first otherwise.
+
+    `changed` is `changed_tasks(before, after)` when the caller has it.
+    """
     stamp = Timestamp()
     stamp.FromDatetime(now)
     events: list[event_pb2.ExecutionEvent] = []
-    old_tasks = {t.id: t for t in before.tasks}
-    for task in after.tasks:
-        previous = old_tasks.get(task.id)
-        if previous is task:
-            continue
+    for previous, task in changed_tasks(before, after) if changed is None else changed:
         task_event = None
         if previous is None or previous.state is not task.state:
             task_event = _task_event(after, previous, task)

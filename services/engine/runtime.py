@@ -37,6 +37,7 @@ from levante.engine.state import (
     Signal,
     StartChild,
     StartExecution,
+    changed_tasks,
 )
 from levante.engine.wire import json_object, machine_event, outgoing_for, timer_row
 from levante.errors import LevanteError
@@ -298,11 +299,14 @@ class EngineRuntime(OperationsMixin):
             if state != before:
                 # Counted inside the transaction: a batch that fails and is
                 # applied again counts twice (only when the database fails).
-                metrics.record_changes(before, state)
-                version = store.save(session, before, state)
+                changed = changed_tasks(before, state)
+                metrics.record_changes(before, state, changed)
+                version = store.save(session, before, state, changed)
                 if fresh is not None:
                     fresh.append((current_id, version, state))
-                announced += execution_events.state_events(before, state, now, self._new_id)
+                announced += execution_events.state_events(
+                    before, state, now, self._new_id, changed
+                )
             for command in commands:
                 if isinstance(command, RunAction):
                     outgoing.append(outgoing_for(command, now))

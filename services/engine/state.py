@@ -43,6 +43,25 @@ class ActionRun:
     started: bool = True
 
 
+def changed_tasks(
+    before: ExecutionState, after: ExecutionState
+) -> list[tuple[TaskRun | None, TaskRun]]:
+    """(previous run or None when new, current run) for each task a step changed.
+
+    Unchanged runs are the same objects in both states, so one pass by
+    identity finds the changes; saving, events and metrics share it.
+    """
+    if before.tasks is after.tasks:
+        return []
+    previous = {t.id: t for t in before.tasks}
+    changed = []
+    for task in after.tasks:
+        old = previous.get(task.id)
+        if old is not task:
+            changed.append((old, task))
+    return changed
+
+
 def changed_positions(old: tuple[Any, ...], new: tuple[Any, ...]) -> list[int]:
     """Positions where `new` holds another object than `old`, or that `old` lacks.
 

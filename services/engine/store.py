@@ -11,7 +11,13 @@ from sqlalchemy.orm import Session
 
 from levante.engine import sealing
 from levante.engine.cache import StateCache
-from levante.engine.state import ActionRun, ExecutionState, TaskRun, changed_positions
+from levante.engine.state import (
+    ActionRun,
+    ExecutionState,
+    TaskRun,
+    changed_positions,
+    changed_tasks,
+)
 from levante.errors import DefinitionError, NotFoundError
 from levante.language import parse, parse_actions
 from levante.language.spec import ActionSpec, Document, WorkflowSpec
@@ -215,8 +221,15 @@ def _parent_execution(session: Session, task_id: str | None) -> str | None:
     )
 
 
-def save(session: Session, before: ExecutionState, after: ExecutionState) -> int:
+def save(
+    session: Session,
+    before: ExecutionState,
+    after: ExecutionState,
+    changed: list[tuple[TaskRun | None, TaskRun]] | None = None,
+) -> int:
     """Writes what changed between `before` and `after`; returns the row's new version.
+
+    `changed` is `changed_tasks(before, after)` when the caller has it.
 
     Plain UPDATE and INSERT statements, batched per table: an event touches a
     handful of rows, and loading them as ORM objects first would cost more
@@ -237,12 +250,8 @@ def save(session: Session, before: ExecutionState, after: ExecutionState) -> int
     if version is None:
         raise NotFoundError(f"WorkflowExecution not found [id={after.id}]")
     writes = _Writes()
-    old_tasks = {t.id: t for t in before.tasks}
     by_id: dict[str, TaskRun] | None = None
-    for task in after.tasks:
-        previous = old_tasks.get(task.id)
-        if previous is task:
-            continue
+    for previous, task in changed_tasks(before, after) if changed is None else changed:
         if by_id is None:
             by_id = {t.id: t for t in after.tasks}
         if previous is None:
