@@ -50,20 +50,24 @@ def resent_note(when: datetime) -> str:
     )
 
 
+_AFTER_SECONDS = 120.0
+_INTERVAL_SECONDS = 30.0
+
+
 @dataclass(frozen=True, slots=True)
 class RecoveryTiming:
     """When the scheduler's recovery looks for lost work and judges an action lost."""
 
-    after_seconds: float = 120.0
-    interval_seconds: float = 30.0
+    after_seconds: float = _AFTER_SECONDS
+    interval_seconds: float = _INTERVAL_SECONDS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> RecoveryTiming:
         """Reads the variables; raises InputError naming a bad value."""
         return cls(
-            after_seconds=_seconds(environ, "LEVANTE_RECOVERY_AFTER_SECONDS", cls.after_seconds),
+            after_seconds=_seconds(environ, "LEVANTE_RECOVERY_AFTER_SECONDS", _AFTER_SECONDS),
             interval_seconds=_seconds(
-                environ, "LEVANTE_RECOVERY_INTERVAL_SECONDS", cls.interval_seconds
+                environ, "LEVANTE_RECOVERY_INTERVAL_SECONDS", _INTERVAL_SECONDS
             ),
         )
 
