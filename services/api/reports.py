@@ -22,10 +22,12 @@ from levante import language
 from levante.actions import ActionCatalogue
 from levante.api import identity
 from levante.api.analysis import analyze, scrub_all
+from levante.api.redaction import Redactor
 from levante.persistence import models
 from levante.persistence.db import Database
 from levante.persistence.repository import ActionExecutionRecord, ExecutionRecord, TaskRecord
 from levante.persistence.trees import ExecutionTree, load_tree
+from levante.security import secrets
 
 _COUNTED = {
     "RUNNING": "running_tasks_count",
@@ -201,10 +203,13 @@ class Reports:
                 tree, include_trace=include_trace, hidden=hidden, action_secrets=action_secrets
             )
         )
-        # Mistral's tree shows every state_info: keep the failure's secrets out of it too.
-        return scrub_all(
+        # Mistral's tree shows every state_info: keep the failure's secrets out of it too,
+        # and the tree's own (its hidden values, kept sealed on its root).
+        report = scrub_all(
             report, analysis.secrets(tree, hidden=hidden, action_secrets=action_secrets)
         )
+        found = await asyncio.to_thread(Redactor(self._database).tree_secrets, [execution_id])
+        return secrets.redact(report, found.get(execution_id, frozenset()))
 
     def _hidden_names(self, execution_id: str) -> frozenset[str]:
         with self._database.read() as session:

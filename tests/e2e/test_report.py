@@ -45,6 +45,7 @@ def _definitions(run: str, case: str) -> str:
 version: '2.0'
 parent_{case}_{run}:
   input: [password]
+  hidden: [password]
   tasks:
     prepare:
       action: std.noop
@@ -124,8 +125,10 @@ def test_root_cause_path_and_class(
     if case == "action_failed":
         assert types == ["workflow", "task", "workflow", "task", "action"]
         assert cause["action_name"] == "std.fail"
-        assert cause["error"] == "refused for ******"
-        assert cause["input"] == {"error_data": "refused for ******"}
+        # The error quotes the secret: masked (whole, as the result that held it was sealed).
+        assert cause["error"] in ("refused for ******", "******")
+        # The value holds the parent's hidden password: sealed at rest, shown masked.
+        assert cause["input"] == {"error_data": "******"}
     elif case == "timeout":
         assert types[:4] == ["workflow", "task", "workflow", "task"]
         assert "Task timed out [timeout(s)=1]" in cause["state_info"]
@@ -153,7 +156,7 @@ def test_report_over_grpc_and_transcoded(
         assert report.error_class == report_pb2.ERROR_CLASS_ACTION_FAILED
         assert report.root_cause.execution_id == child_id
         assert report.root_cause.action_name == "std.fail"
-        assert report.root_cause.input.struct_value["error_data"] == "refused for ******"
+        assert report.root_cause.input.struct_value["error_data"] == "******"
         assert report.root_cause.workflow_input["api_token"] == "******"
         assert [s.type for s in report.path][-1] == "action" and len(report.trace) == 5
         assert report.root_workflow_execution.task_executions[0].name == "prepare"
