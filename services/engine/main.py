@@ -88,7 +88,7 @@ class EngineService:
 
     def __init__(self, shared: Shared) -> None:
         self._shared = shared
-        self._relay = OutboxRelay(shared.database, shared.jetstream)
+        self._relay = OutboxRelay(shared.database, shared.jetstream, shared.nats)
         self.runtime = EngineRuntime(shared.database, self._relay)
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []

@@ -45,6 +45,7 @@ EVENTS_STREAM = "LEVANTE_ENGINE_EVENTS"
 ENGINE_EVENTS_SUBJECT = "levante.engine.events"
 ENGINE_CONSUMER = "engine"
 EXECUTION_EVENTS_STREAM = "LEVANTE_EXECUTION_EVENTS"
+EXECUTION_EVENTS_PREFIX = "levante.events."
 EXECUTION_EVENTS_MAX_AGE_SECONDS = 7 * 24 * 3600.0
 DEFAULT_TARGET = "default"
 DUPLICATE_WINDOW_SECONDS = 120.0
@@ -195,11 +196,29 @@ async def publish_all(
     (the broker drops re-published duplicates by `Nats-Msg-Id`).
     """
     await asyncio.gather(
-        *(
-            js.publish(m.subject, m.payload, timeout=timeout, headers=_headers(m))
-            for m in messages
-        )
+        *(js.publish(m.subject, m.payload, timeout=timeout, headers=_headers(m)) for m in messages)
     )
+
+
+async def announce_all(nc: Client, messages: Sequence[Outgoing]) -> bool:
+    """Publishes state-change events into their stream without waiting for acks.
+
+    Announcements are many (several per step) and only observed, so they
+    skip the per-message acknowledgement that work and engine events wait
+    for; the stream still stores them and drops duplicates by
+    `Nats-Msg-Id`. Returns False, publishing nothing, while disconnected:
+    the caller keeps them and retries.
+    """
+    if not nc.is_connected:
+        return False
+    for message in messages:
+        await nc.publish(message.subject, message.payload, headers=_headers(message))
+    return True
+
+
+def is_announcement(message: Outgoing) -> bool:
+    """Whether `message` is a state-change event (see `announce_all`)."""
+    return message.subject.startswith(EXECUTION_EVENTS_PREFIX)
 
 
 def _headers(message: Outgoing) -> dict[str, str]:

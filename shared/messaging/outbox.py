@@ -13,11 +13,12 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import structlog
+from nats.aio.client import Client
 from nats.js import JetStreamContext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from levante.messaging.jetstream import Outgoing, publish_all
+from levante.messaging.jetstream import Outgoing, announce_all, is_announcement, publish_all
 from levante.persistence import models
 from levante.persistence.db import Database
 
@@ -51,21 +52,37 @@ def delete_from_outbox(session: Session, ids: list[str]) -> None:
 class OutboxRelay:
     """Publishes outbox messages and cleans up after them."""
 
-    def __init__(self, database: Database, js: JetStreamContext) -> None:
+    def __init__(self, database: Database, js: JetStreamContext, nc: Client | None = None) -> None:
+        """`nc` (the connection behind `js`) announces state-change events;
+        without it they go through `js` and wait for acks like the rest."""
         self._db = database
         self._js = js
+        self._nc = nc
         self._published: list[str] = []
 
     async def publish(self, messages: list[Outgoing]) -> None:
         """Publishes committed messages now; on failure the sweeper retries them."""
         if not messages:
             return
+        if self._nc is None:
+            work, announcements = messages, []
+        else:
+            work = [m for m in messages if not is_announcement(m)]
+            announcements = [m for m in messages if is_announcement(m)]
         try:
-            await publish_all(self._js, messages)
+            await publish_all(self._js, work)
         except Exception as error:  # the rows stay; the sweeper re-publishes them
             log.warning("outbox publish failed; will retry", error=str(error), count=len(messages))
             return
-        self._published.extend(m.msg_id for m in messages)
+        self._published.extend(m.msg_id for m in work)
+        if announcements:
+            try:
+                announced = await announce_all(self._nc, announcements)
+            except Exception as error:
+                log.warning("announcing failed; will retry", error=str(error))
+                announced = False
+            if announced:
+                self._published.extend(m.msg_id for m in announcements)
 
     def take_published(self) -> list[str]:
         """Ids published since the last call, for the caller's transaction to delete."""
