@@ -2,7 +2,9 @@
 
 Server side: `server`, `db upgrade`, `actions sync`. Client side (talking to
 a running server through `levante.client`): `run`, `watch`, `report`,
-`get`, `list`, `graph`, defined in `levante.client.commands`.
+`get`, `list`, `graph`, defined in `levante.client.commands`. Operators'
+(`levante.ops_commands`): `doctor`, and `dev cluster` for a multi-process
+cluster on one machine.
 """
 
 from __future__ import annotations
@@ -113,9 +115,10 @@ def _sync_actions() -> int:
 
 
 def _add_client_commands() -> None:
+    from levante import ops_commands
     from levante.client import commands
 
-    for command in commands.COMMANDS:
+    for command in (*commands.COMMANDS, *ops_commands.COMMANDS):
         cli.add_command(command)
 
 

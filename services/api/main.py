@@ -13,6 +13,7 @@ from levante.api.actions import ActionsServicer
 from levante.api.authn import IDENTITY_PREFIX, keystone_app, rest_middleware
 from levante.api.cron_triggers import CronTriggersServicer
 from levante.api.definitions import Definitions
+from levante.api.doctor import DoctorServicer
 from levante.api.environments import EnvironmentsServicer
 from levante.api.members import MembersServicer
 from levante.api.namespaces import NamespacesServicer
@@ -30,6 +31,7 @@ from levante.api.servicers import (
 from levante.api.system import LocalServices, ServicesServicer
 from levante.api.transcoder import Transcoder, loopback_target
 from levante.api.watch import ExecutionEventsServicer, ExecutionWatcher
+from levante.doctor import Doctor
 from levante.errors import UnavailableError
 from levante.internal.v1 import engine_pb2_grpc
 from levante.persistence.definitions import DefinitionRepository
@@ -38,6 +40,7 @@ from levante.persistence.members import MemberRepository
 from levante.persistence.repository import Repository
 from levante.persistence.triggers import TriggerRepository
 from levante.process import Shared
+from levante.recovery_rules import RecoveryTiming
 from levante.security import tls
 from levante.security.limits import Limits
 from levante.v2 import (
@@ -47,6 +50,8 @@ from levante.v2 import (
     action_pb2_grpc,
     cron_trigger_pb2,
     cron_trigger_pb2_grpc,
+    doctor_pb2,
+    doctor_pb2_grpc,
     environment_pb2,
     environment_pb2_grpc,
     event_pb2,
@@ -86,6 +91,7 @@ class ApiService:
         service_pb2.DESCRIPTOR.services_by_name["ServicesService"].full_name,
         event_pb2.DESCRIPTOR.services_by_name["ExecutionEventsService"].full_name,
         report_pb2.DESCRIPTOR.services_by_name["ReportsService"].full_name,
+        doctor_pb2.DESCRIPTOR.services_by_name["DoctorService"].full_name,
     )
 
     def __init__(self, shared: Shared) -> None:
@@ -137,6 +143,10 @@ class ApiService:
         )
         self.reports = Reports(shared.database, catalogue=self.catalogue)
         report_pb2_grpc.add_ReportsServiceServicer_to_server(ReportsServicer(self.reports), server)
+        doctor = Doctor(
+            shared.database, shared.jetstream, timing=RecoveryTiming.from_env(os.environ)
+        )
+        doctor_pb2_grpc.add_DoctorServiceServicer_to_server(DoctorServicer(doctor), server)
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:

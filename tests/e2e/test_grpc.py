@@ -35,13 +35,16 @@ PUBLIC = {
     "levante.v2.MembersService",
     "levante.v2.NamespacesService",
     "levante.v2.ServicesService",
+    "levante.v2.DoctorService",
 }
 
 
 def test_health_and_reflection(levante: LevanteProcess) -> None:
     with grpc.insecure_channel(levante.grpc_address) as channel:
         health = health_pb2_grpc.HealthStub(channel)
-        for service in ["", *PUBLIC, "levante.internal.v1.EngineService"]:
+        # The process's health, each service's, and liveness (levante.health).
+        follows = ["levante.process", "levante.api", "levante.engine", "levante.executor"]
+        for service in ["", *PUBLIC, "levante.internal.v1.EngineService", *follows]:
             answer = health.Check(health_pb2.HealthCheckRequest(service=service), timeout=5)
             assert answer.status == health_pb2.HealthCheckResponse.SERVING, service
         stub = reflection_pb2_grpc.ServerReflectionStub(channel)

@@ -389,6 +389,12 @@ CASES: list[Case] = [
         check=lambda a, w: f"tx_{w['run']}" in [n["namespaceId"] for n in a["namespaces"]],
     ),
     Case(
+        "DoctorService.Diagnose",
+        "GET",
+        "/levante/v2/doctor?stuckAfterSeconds=3600&pageSize=50",
+        check=lambda a, w: "diagnoseTime" in a and isinstance(a.get("findings", []), list),
+    ),
+    Case(
         "ServicesService.ListServices",
         "GET",
         "/levante/v2/services",
