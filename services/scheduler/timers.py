@@ -23,7 +23,7 @@ from datetime import timedelta
 
 import structlog
 from nats.js import JetStreamContext
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 
 from levante import metrics
 from levante.backoff import Backoff
@@ -86,8 +86,15 @@ class TimerPump:
         claimed = await asyncio.to_thread(self._claim)
         if not claimed:
             return 0
-        await publish_all(self._js, claimed)
-        await asyncio.to_thread(self._delete, [m.msg_id for m in claimed])
+        ids = [m.msg_id for m in claimed]
+        try:
+            await publish_all(self._js, claimed)
+        except Exception:
+            # The broker is away: give the timers back for the next attempt
+            # (after the backoff) instead of holding them for the whole lease.
+            await asyncio.to_thread(self._release, ids)
+            raise
+        await asyncio.to_thread(self._delete, ids)
         self.delivered += len(claimed)
         metrics.TIMERS_DELIVERED.inc(len(claimed))
         return len(claimed)
@@ -117,6 +124,15 @@ class TimerPump:
                 row.leased_until = until
                 metrics.TIMER_LAG.observe(max(0.0, (now - row.due_at).total_seconds()))
             return [Outgoing(msg_id=r.id, subject=r.subject, payload=r.payload) for r in rows]
+
+    def _release(self, ids: list[str]) -> None:
+        try:
+            with self._db.write() as session:
+                session.execute(
+                    update(models.Timer).where(models.Timer.id.in_(ids)).values(leased_until=None)
+                )
+        except Exception as error:  # the database is away too: the lease expires by itself
+            log.info("could not release timers; their lease expires", error=str(error))
 
     def _delete(self, ids: list[str]) -> None:
         with self._db.write() as session:

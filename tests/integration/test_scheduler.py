@@ -115,6 +115,27 @@ async def test_a_timer_survives_a_scheduler_that_died_after_claiming(
     assert await _received(nats_client, 1) == [timer_id]
 
 
+class _AwayBroker:
+    """A JetStream context whose broker does not answer."""
+
+    async def publish(self, *args: object, **kwargs: object) -> None:
+        raise TimeoutError("nats: timeout")
+
+
+async def test_a_timer_the_broker_refused_is_given_back_at_once(
+    database: Database, nats_client: Client
+) -> None:
+    [timer_id] = _add_timers(database, 1)
+    away = TimerPump(database, _AwayBroker())  # type: ignore[arg-type]
+    with pytest.raises(TimeoutError):
+        await away.deliver_due()
+    with database.read() as session:
+        assert session.get(models.Timer, timer_id).leased_until is None, "not held for a lease"
+    back = TimerPump(database, nats_client.jetstream())
+    assert await back.deliver_due() == 1, "the next attempt takes it"
+    assert await _received(nats_client, 1) == [timer_id]
+
+
 async def test_a_future_timer_waits_and_then_fires_on_time(
     database: Database, nats_client: Client
 ) -> None:
