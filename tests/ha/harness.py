@@ -31,11 +31,13 @@ from dataclasses import dataclass, field
 from datetime import UTC
 from pathlib import Path
 
+import grpc
 from sqlalchemy import select
 
 from levante.devcluster import KINDS, Cluster
 from levante.persistence import models
 from levante.persistence.db import Database
+from levante.v2 import doctor_pb2, doctor_pb2_grpc
 from tests.ha.actions import RECORD_VARIABLE, install_pack
 from tests.ha.verify import Fault, Figures, judge, read_records
 from tests.ha.workload import LoadResult, LoadRunner, upload
@@ -208,7 +210,45 @@ class Harness:
         for fault in figures.faults:
             fault.at -= begun
         self.heal()
+        self._consult_doctor(figures)
         return figures
+
+    def _consult_doctor(self, figures: Figures, *, patience: float = 90.0) -> None:
+        """`levante doctor` (its RPC) must list every interruption as applied, and nothing else.
+
+        What it lists as recovered automatically must indeed go away by itself
+        (within `patience` seconds); anything else left is a problem.
+        """
+        deadline = time.time() + patience
+        while True:
+            recovered, left = self._diagnose()
+            automatic = [f for f in left if f.recovery_state == doctor_pb2.RECOVERY_STATE_AUTOMATIC]
+            if len(automatic) < len(left) or not left or time.time() > deadline:
+                break
+            time.sleep(2)
+        figures.doctor.append(f"{len(recovered)} recovered actions listed")
+        for finding in left:
+            kind = doctor_pb2.FindingKind.Name(finding.kind).removeprefix("FINDING_KIND_")
+            line = f"{kind} {finding.resource}: {finding.reason} -> {finding.recovery}"
+            figures.doctor.append(line)
+            figures.problems.append(f"doctor lists {line}")
+        missing = figures.interrupted_actions - recovered
+        if missing:
+            figures.problems.append(f"doctor does not list these interruptions: {sorted(missing)}")
+
+    def _diagnose(self) -> tuple[set[str], list[doctor_pb2.Finding]]:
+        api = self.cluster.running("api")[0]
+        with grpc.insecure_channel(api.grpc_address) as channel:
+            answer = doctor_pb2_grpc.DoctorServiceStub(channel).Diagnose(
+                doctor_pb2.DiagnoseRequest(stuck_after_seconds=60), timeout=120
+            )
+        recovered = {
+            f.resource.removeprefix("action_executions/")
+            for f in answer.findings
+            if f.kind == doctor_pb2.FINDING_KIND_ACTION_RECOVERED
+        }
+        left = [f for f in answer.findings if f.kind != doctor_pb2.FINDING_KIND_ACTION_RECOVERED]
+        return recovered, left
 
     def _pause(self, stop: threading.Event, seconds: float) -> bool:
         """Waits; True when the scenario is over."""

@@ -65,6 +65,10 @@ class Figures:
     submit_retries: int = 0
     faults: list[Fault] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    #: Actions whose interruption explains an `interrupted` execution.
+    interrupted_actions: set[str] = field(default_factory=set)
+    #: What `levante doctor` listed once the scenario was over.
+    doctor: list[str] = field(default_factory=list)
 
     def recovery_summary(self) -> str:
         """min / median / max seconds to recover, over the faults that have a figure."""
@@ -92,6 +96,7 @@ class Figures:
                 else f"recovered in {fault.recovered_after:.1f}s"
             )
             lines.append(f"  +{fault.at:6.1f}s {fault.what}: {recovered}")
+        lines += [f"  doctor: {d}" for d in self.doctor[:10]]
         lines += [f"  problem: {p}" for p in self.problems[:40]]
         return "\n".join(lines)
 
@@ -159,6 +164,9 @@ def judge(
             figures.failed_as_expected += 1
         elif verdict == "interrupted":
             figures.interrupted += 1
+            figures.interrupted_actions |= {
+                a["id"] for a in tree_actions if a["state"] == "ERROR" and _not_safe(a)
+            }
         else:
             figures.wrong += 1
             figures.problems.append(f"wrong: {started.shape.workflow} {started.id}: {verdict}")
