@@ -117,7 +117,11 @@ class Doctor:
                 .order_by(executions.updated_at)
                 .limit(limit)
             ).all()
-            found = [f for root in stale_roots if (f := _without_progress(session, root, cutoff))]
+            found = [
+                finding
+                for root in stale_roots
+                if (finding := _without_progress(session, root, cutoff, now))
+            ]
             suspects = session.execute(
                 select(*_ActionRow.columns())
                 .where(actions.state == "RUNNING", actions.created_at < cutoff)
@@ -303,7 +307,7 @@ class _ActionRow:
         )
 
 
-def _without_progress(session: Any, root: Any, cutoff: datetime) -> Finding | None:
+def _without_progress(session: Any, root: Any, cutoff: datetime, now: datetime) -> Finding | None:
     """A finding if nothing in the root's tree changed since `cutoff`."""
     executions, tasks, actions = (
         models.WorkflowExecution,
@@ -340,7 +344,6 @@ def _without_progress(session: Any, root: Any, cutoff: datetime) -> Finding | No
     open_tasks = [t for t in task_rows if t.state in _UNFINISHED_TASKS]
     named = [f"{t.name} ({t.state})" for t in open_tasks]
     waiting = ", ".join(named[:5]) + (" ..." if len(named) > 5 else "")
-    now = utcnow()
     age = _seconds(now - changed) if changed else 0
     finding = Finding(
         "EXECUTION_WITHOUT_PROGRESS",

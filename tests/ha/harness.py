@@ -184,7 +184,6 @@ class Harness:
 
             injector = threading.Thread(target=inject, name=f"ha-{scenario}", daemon=True)
         begun = time.time()
-        self._begun = begun
         if injector is not None:
             injector.start()
         try:
@@ -250,13 +249,9 @@ class Harness:
         left = [f for f in answer.findings if f.kind != doctor_pb2.FINDING_KIND_ACTION_RECOVERED]
         return recovered, left
 
-    def _pause(self, stop: threading.Event, seconds: float) -> bool:
-        """Waits; True when the scenario is over."""
-        return stop.wait(seconds)
-
     def _vary(self, plan: Plan, runner: LoadRunner, figures: Figures, stop, rng) -> None:
         cluster = self.cluster
-        while not self._pause(stop, plan.fault_every) and not runner.done_starting.is_set():
+        while not stop.wait(plan.fault_every) and not runner.done_starting.is_set():
             kind = rng.choice(CHANGING)
             live = cluster.running(kind)
             at = time.time()
@@ -273,7 +268,7 @@ class Harness:
 
     def _crash(self, plan: Plan, runner: LoadRunner, figures: Figures, stop, rng) -> None:
         cluster = self.cluster
-        while not self._pause(stop, plan.fault_every) and not runner.done_starting.is_set():
+        while not stop.wait(plan.fault_every) and not runner.done_starting.is_set():
             kind = rng.choice(CHANGING)
             live = cluster.running(kind)
             if len(live) < 2:
@@ -286,7 +281,7 @@ class Harness:
             self.killed_pids.add(pid)
             fault = Fault(at, f"SIGKILL {victim.name} (pid {pid})", kind=kind, pid=pid)
             figures.faults.append(fault)
-            self._pause(stop, min(2.0, plan.fault_every / 2))
+            stop.wait(min(2.0, plan.fault_every / 2))
             cluster.restart(victim.name)
             fault.serving_at = time.time()
 
@@ -297,7 +292,7 @@ class Harness:
         if cluster.nats.nodes >= 3:
             dependencies.insert(0, "nats-node")
         for dependency in dependencies:
-            self._pause(stop, plan.fault_every)
+            stop.wait(plan.fault_every)
             watch = _Watch()
             at = time.time()
             if dependency == "nats-node":
