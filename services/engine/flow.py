@@ -117,7 +117,8 @@ class FlowMixin(_Base):
 
     def _settle(self) -> None:
         """Decides waiting joins until nothing changes, then checks for completion."""
-        progress = True
+        # Only join tasks wait; most workflows have none, and this runs every step.
+        progress = joins.has_joins(self.state.spec)
         while progress and self.state.state is State.RUNNING:
             progress = False
             for task in self._ordered():

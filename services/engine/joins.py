@@ -52,6 +52,7 @@ def inbound(workflow: WorkflowSpec, name: str) -> list[str]:
 #: walks every transition of the workflow.
 _INBOUND: OrderedDict[int, tuple[WorkflowSpec, dict[str, list[str]]]] = OrderedDict()
 _INBOUND_SIZE = 256
+_JOINS_KEY = "\0joins"
 
 
 def _inbound_map(workflow: WorkflowSpec) -> dict[str, list[str]]:
@@ -63,10 +64,17 @@ def _inbound_map(workflow: WorkflowSpec) -> dict[str, list[str]]:
     for task in workflow.tasks.values():
         for target in sorted(targets(task)):
             mapping.setdefault(target, []).append(task.name)
+    # Task names never contain a NUL: the join tasks are kept under this key.
+    mapping[_JOINS_KEY] = [t.name for t in workflow.tasks.values() if t.join is not None]
     _INBOUND[id(workflow)] = (workflow, mapping)
     while len(_INBOUND) > _INBOUND_SIZE:
         _INBOUND.popitem(last=False)
     return mapping
+
+
+def has_joins(workflow: WorkflowSpec) -> bool:
+    """Whether any task of `workflow` is a join."""
+    return bool(_inbound_map(workflow).get(_JOINS_KEY))
 
 
 def required(join: object, inbound_count: int) -> int:

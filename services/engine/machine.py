@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from operator import attrgetter
 from typing import Any
 
 from levante.engine import adhoc
@@ -52,6 +53,7 @@ from levante.language.spec import TaskSpec, Transition, TransitionKind, Workflow
 from levante.states import COMPLETED, State
 
 NOOP_ACTION = "std.noop"
+_CREATED_AT = attrgetter("created_at")
 
 
 def step(
@@ -418,7 +420,8 @@ class _Run(LifecycleMixin, PolicyMixin, FlowMixin):
     def _check_completion(self) -> None:
         if self.state.state is not State.RUNNING:
             return
-        if any(t.state not in COMPLETED or not t.processed for t in self.tasks.values()):
+        # Newest first: an active task is usually one of the last created.
+        if any(t.state not in COMPLETED or not t.processed for t in reversed(self.tasks.values())):
             return
         if any(t.state is State.ERROR and not t.error_handled for t in self.tasks.values()):
             self._finish(State.ERROR, self._failure_info())
@@ -526,7 +529,7 @@ class _Run(LifecycleMixin, PolicyMixin, FlowMixin):
     def _ordered(self) -> list[TaskRun]:
         """The task runs in creation order (ties in the order they were added)."""
         if self._order is None:
-            ordered = sorted(self.tasks.values(), key=lambda t: t.created_at)
+            ordered = sorted(self.tasks.values(), key=_CREATED_AT)
             self._order = [t.id for t in ordered]
             return ordered
         tasks = self.tasks
