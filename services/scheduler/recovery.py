@@ -111,15 +111,14 @@ class Recovery:
             self.counters.redelivered_timers += 1
             metrics.RECOVERED.labels(outcome="timer").inc()
             log.warning("re-delivering a lost timer", task_id=task.id, kind=timer["kind"])
+        # Noted first: the work sent again may be done before a later write.
+        await asyncio.to_thread(self._note_resent, [a for a in lost if _safe_to_resend(a)], now)
         if messages:
             await publish_all(self._js, messages)
         # Looked at: not again before `after` passes. Actions waiting for the
         # engines' backlog are looked at again at the next sweep.
         waiting = set(self._waiting)
-        resent = {a.id for a in lost if _safe_to_resend(a)}
-        await asyncio.to_thread(
-            self._touch, [a.id for a in actions if a.id not in waiting], now, resent=resent
-        )
+        await asyncio.to_thread(self._touch, [a.id for a in actions if a.id not in waiting], now)
         if messages:
             await asyncio.to_thread(self._mark_redelivered, [t for t, _ in timers], now)
         return len(messages)
@@ -268,7 +267,7 @@ class Recovery:
         )
         return Outgoing(event.event_id, ENGINE_EVENTS_SUBJECT, event.SerializeToString())
 
-    def _touch(self, ids: list[str], now: datetime, *, resent: set[str]) -> None:
+    def _touch(self, ids: list[str], now: datetime) -> None:
         if not ids:
             return
         with self._db.write() as session:
@@ -277,8 +276,28 @@ class Recovery:
             ):
                 if row.state == "RUNNING":
                     row.updated_at = now  # looked at: not again before `after` passes
-                    if row.id in resent:  # for operators (`levante doctor`, the API)
-                        row.state_info = resent_note(now)
+
+    def _note_resent(self, actions: list[models.ActionExecution], now: datetime) -> None:
+        """Says on each action that it was sent again, for operators (`levante doctor`, the API).
+
+        Under its tree's lock, with its execution's version bumped: an engine
+        holding the execution's state reloads it, and keeps the note when it
+        saves the action's result.
+        """
+        for action in actions:
+            with self._db.write() as session:
+                lock_root(session, action.root_execution_id or action.id)
+                row = session.get(models.ActionExecution, action.id)
+                if row is None or row.state != "RUNNING":
+                    continue
+                row.state_info = resent_note(now)
+                execution = (
+                    session.get(models.WorkflowExecution, row.workflow_execution_id)
+                    if row.workflow_execution_id
+                    else None
+                )
+                if execution is not None:
+                    execution.version = (execution.version or 0) + 1
 
 
 def _safe_to_resend(action: models.ActionExecution) -> bool:
