@@ -60,7 +60,7 @@ class WorkflowExecution(Base):
     __tablename__ = "workflow_executions"
     __table_args__ = (
         Index("ix_workflow_executions_root", "root_execution_id"),
-        Index("ix_workflow_executions_created", "created_at"),
+        Index("ix_workflow_executions_created", "created_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
@@ -103,7 +103,7 @@ class TaskExecution(Base):
     __tablename__ = "task_executions"
     __table_args__ = (
         Index("ix_task_executions_execution", "workflow_execution_id"),
-        Index("ix_task_executions_created", "created_at"),
+        Index("ix_task_executions_created", "created_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
@@ -142,7 +142,7 @@ class ActionExecution(Base):
     __tablename__ = "action_executions"
     __table_args__ = (
         Index("ix_action_executions_task", "task_execution_id"),
-        Index("ix_action_executions_created", "created_at"),
+        Index("ix_action_executions_created", "created_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)

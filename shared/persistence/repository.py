@@ -629,7 +629,11 @@ def _after(columns: Any, order: list[Order], marker: Any) -> Any:
         column, value = _comparable(columns[current.field], getattr(marker, current.field))
         beyond = column < value if current.descending else column > value
         clauses.append(and_(*equal, beyond))
-    return or_(*clauses)
+    # The same condition, led by a plain range on the first key: an index on
+    # the ordering columns then starts each page where the last one ended.
+    column, value = _comparable(columns[order[0].field], getattr(marker, order[0].field))
+    start = column <= value if order[0].descending else column >= value
+    return and_(start, or_(*clauses))
 
 
 __all__ = [
