@@ -27,6 +27,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from levante.v2 import (
     environment_pb2,
     environment_pb2_grpc,
+    event_pb2,
+    event_pb2_grpc,
     execution_pb2,
     execution_pb2_grpc,
     workflow_pb2,
@@ -170,6 +172,7 @@ def _attempts() -> list[Attempt]:
         Attempt("execution", "GET", f"/v2/executions/{ex}/tasks", mentions="ex"),
         Attempt("execution", "GET", f"/v2/executions/{ex}/report", mentions="ex"),
         Attempt("execution", "GET", f"/v2/executions/{ex}/executions", mentions="ex"),
+        Attempt("execution", "GET", f"/v2/executions/{ex}/events?replay=true", mentions="ex"),
         Attempt("execution", "POST", "/v2/executions", {"workflow_id": wf}, mentions="wf"),
         Attempt("execution", "POST", "/v2/executions", {"workflow_name": "wf_a"}, "wf_a"),
         Attempt("execution", "POST", "/v2/executions", {"source_execution_id": ex}, "ex"),
@@ -428,6 +431,7 @@ TRANSCODED = [
     ("GET", "/levante/v2/workflows/{wf}"),
     ("DELETE", "/levante/v2/workflows/{wf}"),
     ("GET", "/levante/v2/executions/{ex}"),
+    ("GET", "/levante/v2/executions/{ex}:report"),
     ("PATCH", "/levante/v2/executions/{ex}?updateMask=description"),
     ("DELETE", "/levante/v2/executions/{ex}"),
     ("GET", "/levante/v2/tasks/{task}"),
@@ -525,6 +529,18 @@ def test_grpc_isolates_projects_and_needs_a_token(
         assert mine.project_id == "project-a"
         health = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest())
         assert health.status == health_pb2.HealthCheckResponse.SERVING
+        # A server stream too: watching another project's execution.
+        events = event_pb2_grpc.ExecutionEventsServiceStub(channel)
+        watch = event_pb2.WatchExecutionRequest(name=f"executions/{owned['ex']}", replay=True)
+        for metadata, code in (
+            (_metadata(B), grpc.StatusCode.NOT_FOUND),
+            ((), grpc.StatusCode.UNAUTHENTICATED),
+        ):
+            with pytest.raises(grpc.RpcError) as refused:
+                list(events.WatchExecution(watch, metadata=metadata, timeout=10))
+            assert refused.value.code() == code
+        mine = list(events.WatchExecution(watch, metadata=_metadata(A), timeout=10))
+        assert mine and mine[-1].new_state == "SUCCESS"
 
 
 # -- sharing (the mitaka spec) -----------------------------------------------
