@@ -69,7 +69,8 @@ def doctor(
                 ) from None
             raise error_from_rpc(error) from None  # type: ignore[arg-type]
     if as_json:
-        click.echo(json.dumps(json_format.MessageToDict(answer), indent=2))
+        document = json_format.MessageToDict(answer, always_print_fields_with_no_presence=True)
+        click.echo(json.dumps(document, indent=2))
     else:
         click.echo(render(answer))
     manual = doctor_pb2.RECOVERY_STATE_MANUAL
