@@ -45,7 +45,7 @@ NEEDS_OPERATOR = 1
 @click.option("--json", "as_json", is_flag=True, help="print the response as JSON")
 def doctor(
     grpc_address: str, token: str | None, stuck_after: int, recovered_within: int, as_json: bool
-) -> int:
+) -> None:
     import grpc
     from google.protobuf import json_format
 
@@ -74,7 +74,8 @@ def doctor(
     else:
         click.echo(render(answer))
     manual = doctor_pb2.RECOVERY_STATE_MANUAL
-    return NEEDS_OPERATOR if any(f.recovery_state == manual for f in answer.findings) else 0
+    if any(f.recovery_state == manual for f in answer.findings):
+        raise click.exceptions.Exit(NEEDS_OPERATOR)
 
 
 def render(answer: Any) -> str:
