@@ -31,6 +31,7 @@ WORKFLOWS = textwrap.dedent(
       description: Every keyword once.
       tags: [a]
       input: [x, {y: 1}]
+      hidden: [x, secret_*]
       output: {o: <% $.x %>}
       output-on-error: {e: '{{ _.y }}'}
       vars: {v: 1}
