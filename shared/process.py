@@ -14,6 +14,7 @@ from levante.config import Settings
 from levante.health import DependencyMonitor
 from levante.persistence.db import Database
 from levante.security.auth import Authentication
+from levante.security.internal import InternalCredentials
 
 
 @dataclass(slots=True)
@@ -31,6 +32,8 @@ class Shared:
     executor_target: str | None = None
     #: Verifies tokens (None while authentication is off).
     authentication: Authentication | None = None
+    #: The service credential calls to internal services carry (None: none needed).
+    internal: InternalCredentials | None = None
     #: Whether the database and the broker answer (set before the services start).
     dependencies: DependencyMonitor | None = None
 

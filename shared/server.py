@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import signal
 
+import grpc
 import structlog
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -29,6 +30,7 @@ from levante.persistence.db import Database
 from levante.process import Service, Shared
 from levante.security import secrets, tls
 from levante.security.auth import Authentication
+from levante.security.internal import InternalAuthInterceptor, InternalCredentials
 
 log = structlog.get_logger(__name__)
 
@@ -135,9 +137,19 @@ async def serve(
             raise UnavailableError(f"cannot connect to NATS at {nats_url}: {reason}") from error
         js = nc.jetstream()
         await jetstream.ensure_streams(js, replicas=settings.nats_stream_replicas)
-        authentication = Authentication.from_settings(settings.security)
-        interceptors = []
-        if authentication is not None and "api" in names:
+        # Users' tokens are checked where the public API is served; the engine's
+        # internal service takes only the api's service credential.
+        authentication = Authentication.from_settings(settings.security) if "api" in names else None
+        internal = InternalCredentials.for_process(settings.security, names)
+        interceptors: list[grpc.aio.ServerInterceptor] = []
+        if internal is not None and "engine" in names:
+            interceptors.append(InternalAuthInterceptor(internal))
+        elif settings.security.auth_enabled and "engine" in names:
+            log.warning(
+                "the engine's internal gRPC service takes calls without a credential: set the "
+                "same LEVANTE_ENCRYPTION_KEY on every process, or keep its port private"
+            )
+        if authentication is not None:
             from levante.api.authn import AuthInterceptor
 
             interceptors.append(AuthInterceptor(authentication))
@@ -156,6 +168,7 @@ async def serve(
             services=names,
             executor_target=executor_target,
             authentication=authentication,
+            internal=internal,
         )
         services = build_services(shared, names, executor_target=executor_target)
         grpc_names = [name for s in services for name in s.grpc_services]

@@ -42,6 +42,7 @@ from levante.persistence.triggers import TriggerRepository
 from levante.process import Shared
 from levante.recovery_rules import RecoveryTiming
 from levante.security import tls
+from levante.security.internal import InternalMetadataInterceptor
 from levante.security.limits import Limits
 from levante.v2 import (
     action_execution_pb2,
@@ -99,7 +100,13 @@ class ApiService:
         self._shared = shared
         repository = Repository(shared.database)
         self.limits = limits = Limits.from_settings(settings.security)
-        self._channel = tls.channel(settings.effective_engine_address, settings.security)
+        self._channel = tls.channel(
+            settings.effective_engine_address,
+            settings.security,
+            interceptors=(
+                [InternalMetadataInterceptor(shared.internal)] if shared.internal else None
+            ),
+        )
         engine = engine_pb2_grpc.EngineServiceStub(self._channel)
         self.workflows = WorkflowsServicer(repository, limits=limits)
         self.catalogue = ActionCatalogue.from_env(os.environ)

@@ -53,7 +53,11 @@ def server_ssl_context(settings: SecuritySettings) -> ssl.SSLContext | None:
 
 
 def channel(
-    target: str, settings: SecuritySettings, *, options: list[tuple[str, str]] | None = None
+    target: str,
+    settings: SecuritySettings,
+    *,
+    options: list[tuple[str, str]] | None = None,
+    interceptors: list[grpc.aio.ClientInterceptor] | None = None,
 ) -> grpc.aio.Channel:
     """A channel to a Levante gRPC server at `target`, over TLS when this process uses TLS.
 
@@ -61,14 +65,16 @@ def channel(
     """
     options = [*CHANNEL_OPTIONS, *(options or [])]
     if not settings.tls:
-        return grpc.aio.insecure_channel(target, options=options)
+        return grpc.aio.insecure_channel(target, options=options, interceptors=interceptors)
     trusted_file = settings.tls_ca_file or settings.tls_cert_file
     assert trusted_file is not None
     trusted = _read(trusted_file, "LEVANTE_TLS_CA_FILE")
     credentials = grpc.ssl_channel_credentials(root_certificates=trusted)
     name = _name_override(target, settings)
     extra = [("grpc.ssl_target_name_override", name)] if name else []
-    return grpc.aio.secure_channel(target, credentials, options=[*options, *extra])
+    return grpc.aio.secure_channel(
+        target, credentials, options=[*options, *extra], interceptors=interceptors
+    )
 
 
 def _name_override(target: str, settings: SecuritySettings) -> str | None:

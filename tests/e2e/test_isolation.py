@@ -24,6 +24,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from levante.internal.v1 import engine_pb2, engine_pb2_grpc
 from levante.v2 import (
     environment_pb2,
     environment_pb2_grpc,
@@ -541,6 +542,13 @@ def test_grpc_isolates_projects_and_needs_a_token(
             assert refused.value.code() == code
         mine = list(events.WatchExecution(watch, metadata=_metadata(A), timeout=10))
         assert mine and mine[-1].new_state == "SUCCESS"
+        # The engine's internal service takes only the api's own service credential.
+        engine = engine_pb2_grpc.EngineServiceStub(channel)
+        start = engine_pb2.StartExecutionRequest(workflow_id=owned["wf"], project_id="project-a")
+        for metadata in ((), _metadata(A), _metadata(ADMIN), (("x-levante-internal", "guess"),)):
+            with pytest.raises(grpc.RpcError) as refused:
+                engine.StartExecution(start, metadata=metadata, timeout=10)
+            assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
 
 
 # -- sharing (the mitaka spec) -----------------------------------------------

@@ -296,3 +296,34 @@ def test_oidc_needs_all_three_settings() -> None:
         SecuritySettings.from_env(
             {"LEVANTE_AUTH_OIDC_ISSUER": ISSUER, "LEVANTE_AUTH_OIDC_AUDIENCE": AUDIENCE}
         )
+
+
+# -- between Levante's own processes -----------------------------------------
+
+
+def test_internal_credentials_per_kind_of_process(tmp_path: Path) -> None:
+    from levante.security.internal import InternalCredentials
+
+    tokens = tmp_path / "tokens"
+    tokens.write_text("t p u\n")
+    off = SecuritySettings.from_env({})
+    assert InternalCredentials.for_process(off, ["api", "engine"]) is None
+    on = SecuritySettings.from_env({"LEVANTE_AUTH_TOKENS_FILE": str(tokens)})
+    embedded = InternalCredentials.for_process(on, ["api", "engine", "executor", "scheduler"])
+    assert embedded is not None and embedded.accepted == {embedded.token}
+    other = InternalCredentials.for_process(on, ["api", "engine"])
+    assert other is not None and other.token != embedded.token  # random, per process
+    # Separate processes share nothing but the encryption keys.
+    assert InternalCredentials.for_process(on, ["engine"]) is None
+    old, new = "a" * 43 + "=", "b" * 43 + "="
+    keyed = SecuritySettings.from_env(
+        {"LEVANTE_AUTH_TOKENS_FILE": str(tokens), "LEVANTE_ENCRYPTION_KEY": f"{new},{old}"}
+    )
+    api = InternalCredentials.for_process(keyed, ["api"])
+    engine = InternalCredentials.for_process(keyed, ["engine"])
+    assert api is not None and engine is not None and api.token in engine.accepted
+    rotating = SecuritySettings.from_env(
+        {"LEVANTE_AUTH_TOKENS_FILE": str(tokens), "LEVANTE_ENCRYPTION_KEY": old}
+    )
+    not_yet_rotated = InternalCredentials.for_process(rotating, ["api"])
+    assert not_yet_rotated is not None and not_yet_rotated.token in engine.accepted
