@@ -1,13 +1,22 @@
-"""levante.v2.ActionsService: the action catalogue (standard actions and plugins)."""
+"""levante.v2.ActionsService: the action catalogue (standard actions and plugins),
+and the ad-hoc actions users define (created, updated and deleted through
+`Definitions`, as the Mistral REST face does)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from google.protobuf import empty_pb2
 
 from levante.actions import ActionCatalogue, CatalogueEntry
+from levante.api import convert
 from levante.errors import InputError, NotFoundError
 from levante.listing import Filter, parse_filter, parse_order
+from levante.persistence.definitions import ActionDefinitionRecord
 from levante.v2 import action_pb2, action_pb2_grpc
+
+if TYPE_CHECKING:  # definitions imports this module (action_to_proto)
+    from levante.api.definitions import Definitions
 
 FILTERABLE = ("name", "description", "input", "is_system", "tags", "namespace", "scope")
 
@@ -22,6 +31,25 @@ def action_to_proto(entry: CatalogueEntry) -> action_pb2.Action:
         description=entry.description,
         is_system=False,
         is_sync=entry.is_sync,
+    )
+
+
+def adhoc_to_proto(record: ActionDefinitionRecord) -> action_pb2.Action:
+    """The public Action of a stored ad-hoc action."""
+    return action_pb2.Action(
+        name=f"actions/{record.name}",
+        id=record.id,
+        action_name=record.name,
+        input=record.input,
+        description=record.description,
+        is_system=False,
+        tags=record.tags,
+        definition=record.definition,
+        scope=convert.scope_to_proto(record.scope),
+        project_id=record.project_id,
+        namespace=record.namespace,
+        create_time=convert.timestamp(record.created_at),
+        update_time=convert.timestamp(record.updated_at),
     )
 
 
@@ -54,10 +82,11 @@ def _matches(action: action_pb2.Action, item: Filter) -> bool:
 
 
 class ActionsServicer(action_pb2_grpc.ActionsServiceServicer):
-    """Serves the catalogue the executors run from."""
+    """Serves the catalogue the executors run from, and users' ad-hoc actions."""
 
-    def __init__(self, catalogue: ActionCatalogue) -> None:
+    def __init__(self, catalogue: ActionCatalogue, *, definitions: Definitions) -> None:
         self._catalogue = catalogue
+        self._definitions = definitions
 
     def known(self, name: str) -> bool:
         """Whether an action of this name exists."""
@@ -96,3 +125,28 @@ class ActionsServicer(action_pb2_grpc.ActionsServiceServicer):
         page = actions[:limit]
         token = page[-1].action_name if len(page) == limit and len(actions) > limit else ""
         return action_pb2.ListActionsResponse(actions=page, next_page_token=token)
+
+    async def CreateActions(self, request: Any, context: Any) -> action_pb2.CreateActionsResponse:
+        records = await self._definitions.put_actions(
+            request.definition,
+            namespace=request.namespace,
+            scope=convert.scope_from_proto(request.scope),
+            update=False,
+        )
+        return action_pb2.CreateActionsResponse(actions=[adhoc_to_proto(r) for r in records])
+
+    async def UpdateActions(self, request: Any, context: Any) -> action_pb2.UpdateActionsResponse:
+        records = await self._definitions.put_actions(
+            request.definition,
+            namespace=request.namespace,
+            scope=convert.scope_from_proto(request.scope),
+            update=True,
+        )
+        return action_pb2.UpdateActionsResponse(actions=[adhoc_to_proto(r) for r in records])
+
+    async def DeleteAction(self, request: Any, context: Any) -> empty_pb2.Empty:
+        name = request.name.removeprefix("actions/")
+        if not name:
+            raise InputError("Action name must be provided [name is missing]")
+        await self._definitions.delete_action(name, namespace=request.namespace)
+        return empty_pb2.Empty()

@@ -1,7 +1,9 @@
-"""Workbooks and ad-hoc actions over the Mistral REST face.
+"""Workbooks and ad-hoc actions: the one layer both faces call.
 
-(Their levante.v2 gRPC services are still to come; the REST face calls this
-thin layer over the repository, which holds no HTTP knowledge either.)
+The gRPC servicers (levante.v2.WorkbooksService, ActionsService's create,
+update and delete) use the record-returning methods and convert to protos;
+the Mistral REST face uses the `*_json`-shaped ones, thin wrappers over the
+same. Caller identity and limits are applied here, once, for both.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from levante.persistence.definitions import (
     DefinitionRepository,
     WorkbookRecord,
 )
-from levante.persistence.repository import ListQuery
+from levante.persistence.repository import ListQuery, Page
 from levante.security.limits import Limits
 
 WORKBOOK_COLUMNS = (
@@ -93,11 +95,16 @@ class Definitions:
         self._catalogue = catalogue
         self._limits = limits or Limits()
 
-    async def save_workbook(
+    async def put_workbook(
         self, text: str, *, namespace: str, scope: str, update: bool
-    ) -> dict[str, Any]:
+    ) -> WorkbookRecord:
+        """Creates (or with `update` replaces) a workbook as the caller.
+
+        Raises DefinitionError for an invalid document, AlreadyExistsError,
+        NotFoundError (update of a missing one), ForbiddenError.
+        """
         self._limits.check_definition(text)
-        record = await asyncio.to_thread(
+        return await asyncio.to_thread(
             self._repository.save_workbook,
             text,
             namespace=namespace,
@@ -106,29 +113,45 @@ class Definitions:
             now=utcnow(),
             update=update,
         )
+
+    async def save_workbook(
+        self, text: str, *, namespace: str, scope: str, update: bool
+    ) -> dict[str, Any]:
+        """`put_workbook`, as Mistral shows the result."""
+        record = await self.put_workbook(text, namespace=namespace, scope=scope, update=update)
         return workbook_json(record, created=True)
 
-    async def get_workbook(self, name: str, *, namespace: str) -> dict[str, Any]:
-        record = await asyncio.to_thread(
+    async def find_workbook(self, name: str, *, namespace: str) -> WorkbookRecord:
+        """A workbook the caller sees, by name or id; raises NotFoundError."""
+        return await asyncio.to_thread(
             self._repository.get_workbook,
             name,
             namespace=namespace,
             project_id=identity.project_id(),
         )
-        return workbook_json(record)
+
+    async def get_workbook(self, name: str, *, namespace: str) -> dict[str, Any]:
+        """`find_workbook`, as Mistral shows it."""
+        return workbook_json(await self.find_workbook(name, namespace=namespace))
+
+    async def workbook_page(self, query: ListQuery, *, all_projects: bool) -> Page[WorkbookRecord]:
+        """A page of the workbooks the caller sees (every project's with `all_projects`)."""
+        return await asyncio.to_thread(
+            self._repository.list_workbooks,
+            query,
+            project_id=identity.list_scope(all_projects),
+        )
 
     async def list_workbooks(self, params: ListParams) -> list[dict[str, Any]]:
+        """`workbook_page` of Mistral's list parameters, as Mistral shows them."""
         query = ListQuery(
             filters=params.filters, order=params.order, limit=params.limit, marker=params.marker
         )
-        page = await asyncio.to_thread(
-            self._repository.list_workbooks,
-            query,
-            project_id=identity.list_scope(params.all_projects),
-        )
+        page = await self.workbook_page(query, all_projects=params.all_projects)
         return [workbook_json(r) for r in page.items]
 
     async def delete_workbook(self, name: str, *, namespace: str) -> None:
+        """Deletes a workbook of the caller's project by name or id, with its members."""
         await asyncio.to_thread(
             self._repository.delete_workbook,
             name,
@@ -136,11 +159,16 @@ class Definitions:
             project_id=identity.project_id(),
         )
 
-    async def save_actions(
+    async def put_actions(
         self, text: str, *, namespace: str, scope: str, update: bool
-    ) -> list[dict[str, Any]]:
+    ) -> list[ActionDefinitionRecord]:
+        """Creates (or with `update` replaces) the ad-hoc actions of a document.
+
+        Raises DefinitionError for an invalid document, AlreadyExistsError,
+        NotFoundError (update of a missing one), ForbiddenError.
+        """
         self._limits.check_definition(text)
-        records = await asyncio.to_thread(
+        return await asyncio.to_thread(
             self._repository.save_actions,
             text,
             namespace=namespace,
@@ -149,6 +177,12 @@ class Definitions:
             now=utcnow(),
             update=update,
         )
+
+    async def save_actions(
+        self, text: str, *, namespace: str, scope: str, update: bool
+    ) -> list[dict[str, Any]]:
+        """`put_actions`, as Mistral shows the result."""
+        records = await self.put_actions(text, namespace=namespace, scope=scope, update=update)
         return [adhoc_json(r, created=True) for r in records]
 
     async def get_action(self, name: str, *, namespace: str) -> dict[str, Any]:
@@ -180,6 +214,11 @@ class Definitions:
         return items[: params.limit]
 
     async def delete_action(self, name: str, *, namespace: str) -> None:
+        """Deletes an ad-hoc action of the caller's project by name or id.
+
+        Raises NotFoundError (also for built-in and plugin actions),
+        ForbiddenError for another project's public action.
+        """
         await asyncio.to_thread(
             self._repository.delete_action,
             name,

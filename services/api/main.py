@@ -31,6 +31,7 @@ from levante.api.servicers import (
 from levante.api.system import LocalServices, ServicesServicer
 from levante.api.transcoder import Transcoder, loopback_target
 from levante.api.watch import ExecutionEventsServicer, ExecutionWatcher
+from levante.api.workbooks import WorkbooksServicer
 from levante.doctor import Doctor
 from levante.errors import UnavailableError
 from levante.internal.v1 import engine_pb2_grpc
@@ -69,6 +70,8 @@ from levante.v2 import (
     service_pb2_grpc,
     task_pb2,
     task_pb2_grpc,
+    workbook_pb2,
+    workbook_pb2_grpc,
     workflow_pb2,
     workflow_pb2_grpc,
 )
@@ -93,6 +96,7 @@ class ApiService:
         event_pb2.DESCRIPTOR.services_by_name["ExecutionEventsService"].full_name,
         report_pb2.DESCRIPTOR.services_by_name["ReportsService"].full_name,
         doctor_pb2.DESCRIPTOR.services_by_name["DoctorService"].full_name,
+        workbook_pb2.DESCRIPTOR.services_by_name["WorkbooksService"].full_name,
     )
 
     def __init__(self, shared: Shared) -> None:
@@ -117,7 +121,11 @@ class ApiService:
         self.action_executions = ActionExecutionsServicer(
             repository, engine, limits=limits, redactor=redactor
         )
-        self.actions = ActionsServicer(self.catalogue)
+        # Workbooks and ad-hoc actions: the same layer under gRPC and the Mistral face.
+        self.definitions = Definitions(
+            DefinitionRepository(shared.database, repository), self.catalogue, limits=limits
+        )
+        self.actions = ActionsServicer(self.catalogue, definitions=self.definitions)
         self.cron_triggers = CronTriggersServicer(
             TriggerRepository(shared.database, repository), limits=limits
         )
@@ -134,6 +142,9 @@ class ApiService:
         action_pb2_grpc.add_ActionsServiceServicer_to_server(self.actions, server)
         cron_trigger_pb2_grpc.add_CronTriggersServiceServicer_to_server(self.cron_triggers, server)
         environment_pb2_grpc.add_EnvironmentsServiceServicer_to_server(self.environments, server)
+        workbook_pb2_grpc.add_WorkbooksServiceServicer_to_server(
+            WorkbooksServicer(self.definitions), server
+        )
         self.members = MembersServicer(MemberRepository(shared.database))
         self.namespaces = NamespacesServicer(shared.database)
         self.services = ServicesServicer(
@@ -166,11 +177,7 @@ class ApiService:
             actions=self.actions,
             cron_triggers=self.cron_triggers,
             environments=self.environments,
-            definitions=Definitions(
-                DefinitionRepository(self._shared.database, Repository(self._shared.database)),
-                self.catalogue,
-                limits=self.limits,
-            ),
+            definitions=self.definitions,
             # Every google.api.http rule, over a loopback channel to this process's gRPC server.
             transcoder=Transcoder(
                 target=loopback_target(settings.bind_host, settings.grpc_port),

@@ -215,14 +215,27 @@ class DefinitionRepository:
         return self._repository._list(table, WorkbookRecord, query, where=where)
 
     def delete_workbook(self, name: str, *, namespace: str, project_id: str) -> None:
-        """Deletes a workbook with its workflows and actions; raises NotFoundError."""
+        """Deletes a workbook (by name, or by id) with its workflows and actions.
+
+        Raises NotFoundError, ForbiddenError for another project's workbook
+        the caller can see (public, or shared with it).
+        """
+        table = models.WorkbookDefinition
         with self.db.write() as session:
-            row = _find(session, models.WorkbookDefinition, name, namespace, project_id)
+            row = _find(session, table, name, namespace, project_id)
+            if row is None and is_uuid(name):
+                row = session.get(table, name)
+                if row is not None and row.project_id != project_id:
+                    if members.is_visible(session, row, "workbook", project_id):
+                        raise ForbiddenError(
+                            f"Can not delete workbook of other users. [name={row.name}]"
+                        )
+                    row = None
             if row is None:
                 _refuse_public(session, name, namespace, "delete")
                 raise NotFoundError(f"Workbook not found [name={name}, namespace={namespace}]")
             members.check_workbook_unused(session, row)
-            _delete_members(session, name, namespace, project_id)
+            _delete_members(session, row.name, row.namespace, project_id)
             members.forget(session, "workbook", [row.id])
             session.delete(row)
 

@@ -2,6 +2,7 @@ import datetime
 
 from google.api import annotations_pb2 as _annotations_pb2
 from google.api import field_behavior_pb2 as _field_behavior_pb2
+from google.protobuf import empty_pb2 as _empty_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from levante.v2 import common_pb2 as _common_pb2
 from google.protobuf.internal import containers as _containers
@@ -69,3 +70,43 @@ class ListActionsResponse(_message.Message):
     actions: _containers.RepeatedCompositeFieldContainer[Action]
     next_page_token: str
     def __init__(self, actions: _Optional[_Iterable[_Union[Action, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class CreateActionsRequest(_message.Message):
+    __slots__ = ("definition", "namespace", "scope")
+    DEFINITION_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    definition: str
+    namespace: str
+    scope: _common_pb2.Scope
+    def __init__(self, definition: _Optional[str] = ..., namespace: _Optional[str] = ..., scope: _Optional[_Union[_common_pb2.Scope, str]] = ...) -> None: ...
+
+class CreateActionsResponse(_message.Message):
+    __slots__ = ("actions",)
+    ACTIONS_FIELD_NUMBER: _ClassVar[int]
+    actions: _containers.RepeatedCompositeFieldContainer[Action]
+    def __init__(self, actions: _Optional[_Iterable[_Union[Action, _Mapping]]] = ...) -> None: ...
+
+class UpdateActionsRequest(_message.Message):
+    __slots__ = ("definition", "namespace", "scope")
+    DEFINITION_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    definition: str
+    namespace: str
+    scope: _common_pb2.Scope
+    def __init__(self, definition: _Optional[str] = ..., namespace: _Optional[str] = ..., scope: _Optional[_Union[_common_pb2.Scope, str]] = ...) -> None: ...
+
+class UpdateActionsResponse(_message.Message):
+    __slots__ = ("actions",)
+    ACTIONS_FIELD_NUMBER: _ClassVar[int]
+    actions: _containers.RepeatedCompositeFieldContainer[Action]
+    def __init__(self, actions: _Optional[_Iterable[_Union[Action, _Mapping]]] = ...) -> None: ...
+
+class DeleteActionRequest(_message.Message):
+    __slots__ = ("name", "namespace")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    namespace: str
+    def __init__(self, name: _Optional[str] = ..., namespace: _Optional[str] = ...) -> None: ...

@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 from levante.v2 import action_pb2 as levante_dot_v2_dot_action__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -46,6 +47,21 @@ class ActionsServiceStub:
                 request_serializer=levante_dot_v2_dot_action__pb2.ListActionsRequest.SerializeToString,
                 response_deserializer=levante_dot_v2_dot_action__pb2.ListActionsResponse.FromString,
                 _registered_method=True)
+        self.CreateActions = channel.unary_unary(
+                '/levante.v2.ActionsService/CreateActions',
+                request_serializer=levante_dot_v2_dot_action__pb2.CreateActionsRequest.SerializeToString,
+                response_deserializer=levante_dot_v2_dot_action__pb2.CreateActionsResponse.FromString,
+                _registered_method=True)
+        self.UpdateActions = channel.unary_unary(
+                '/levante.v2.ActionsService/UpdateActions',
+                request_serializer=levante_dot_v2_dot_action__pb2.UpdateActionsRequest.SerializeToString,
+                response_deserializer=levante_dot_v2_dot_action__pb2.UpdateActionsResponse.FromString,
+                _registered_method=True)
+        self.DeleteAction = channel.unary_unary(
+                '/levante.v2.ActionsService/DeleteAction',
+                request_serializer=levante_dot_v2_dot_action__pb2.DeleteActionRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
 
 
 class ActionsServiceServicer:
@@ -67,6 +83,27 @@ class ActionsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateActions(self, request, context):
+        """Uploads an ad-hoc action document; every action it defines is created.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateActions(self, request, context):
+        """Replaces the definitions of ad-hoc actions that already exist.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteAction(self, request, context):
+        """Deletes an ad-hoc action (built-in and plugin actions cannot be deleted).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ActionsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -79,6 +116,21 @@ def add_ActionsServiceServicer_to_server(servicer, server):
                     servicer.ListActions,
                     request_deserializer=levante_dot_v2_dot_action__pb2.ListActionsRequest.FromString,
                     response_serializer=levante_dot_v2_dot_action__pb2.ListActionsResponse.SerializeToString,
+            ),
+            'CreateActions': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateActions,
+                    request_deserializer=levante_dot_v2_dot_action__pb2.CreateActionsRequest.FromString,
+                    response_serializer=levante_dot_v2_dot_action__pb2.CreateActionsResponse.SerializeToString,
+            ),
+            'UpdateActions': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateActions,
+                    request_deserializer=levante_dot_v2_dot_action__pb2.UpdateActionsRequest.FromString,
+                    response_serializer=levante_dot_v2_dot_action__pb2.UpdateActionsResponse.SerializeToString,
+            ),
+            'DeleteAction': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteAction,
+                    request_deserializer=levante_dot_v2_dot_action__pb2.DeleteActionRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -137,6 +189,87 @@ class ActionsService:
             '/levante.v2.ActionsService/ListActions',
             levante_dot_v2_dot_action__pb2.ListActionsRequest.SerializeToString,
             levante_dot_v2_dot_action__pb2.ListActionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateActions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/levante.v2.ActionsService/CreateActions',
+            levante_dot_v2_dot_action__pb2.CreateActionsRequest.SerializeToString,
+            levante_dot_v2_dot_action__pb2.CreateActionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateActions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/levante.v2.ActionsService/UpdateActions',
+            levante_dot_v2_dot_action__pb2.UpdateActionsRequest.SerializeToString,
+            levante_dot_v2_dot_action__pb2.UpdateActionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteAction(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/levante.v2.ActionsService/DeleteAction',
+            levante_dot_v2_dot_action__pb2.DeleteActionRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
             options,
             channel_credentials,
             insecure,

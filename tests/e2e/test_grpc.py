@@ -36,6 +36,8 @@ PUBLIC = {
     "levante.v2.NamespacesService",
     "levante.v2.ServicesService",
     "levante.v2.DoctorService",
+    "levante.v2.WorkbooksService",
+    "levante.v2.ActionsService",
 }
 
 

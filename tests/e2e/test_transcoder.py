@@ -28,6 +28,8 @@ from levante.api.transcoder import RULE_HEADER
 from levante.v2 import (
     action_execution_pb2,
     action_execution_pb2_grpc,
+    action_pb2,
+    action_pb2_grpc,
     cron_trigger_pb2,
     cron_trigger_pb2_grpc,
     environment_pb2,
@@ -38,6 +40,8 @@ from levante.v2 import (
     member_pb2_grpc,
     task_pb2,
     task_pb2_grpc,
+    workbook_pb2,
+    workbook_pb2_grpc,
     workflow_pb2,
     workflow_pb2_grpc,
 )
@@ -241,6 +245,77 @@ CASES: list[Case] = [
         "GET",
         "/levante/v2/actions?pageSize=2&orderBy=name",
         check=lambda a, w: len(a["actions"]) == 2,
+    ),
+    Case(
+        "ActionsService.CreateActions",
+        "POST",
+        "/levante/v2/actions",
+        {"definition": "version: '2.0'\ntx_act_new_$run:\n  base: std.noop\n"},
+        check=lambda a, w: [x["name"] for x in a["actions"]] == [f"actions/tx_act_new_{w['run']}"],
+    ),
+    Case(
+        "ActionsService.UpdateActions",
+        "PUT",
+        "/levante/v2/actions",
+        {"definition": "version: '2.0'\n$act:\n  description: changed\n  base: std.noop\n"},
+        check=lambda a, w: [x["description"] for x in a["actions"]] == ["changed"],
+    ),
+    Case(
+        "ActionsService.DeleteAction",
+        "DELETE",
+        "/levante/v2/actions/$act_gone",
+        check=lambda a, w: a == {},
+    ),
+    # workbooks
+    Case(
+        "WorkbooksService.CreateWorkbook",
+        "POST",
+        "/levante/v2/workbooks",
+        {"definition": "version: '2.0'\nname: tx_wb_new_$run\n", "scope": "SCOPE_PRIVATE"},
+        check=lambda a, w: (
+            a["workbookName"] == f"tx_wb_new_{w['run']}" and a["name"] == f"workbooks/{a['id']}"
+        ),
+    ),
+    Case(
+        "WorkbooksService.UpdateWorkbook",
+        "PUT",
+        "/levante/v2/workbooks",
+        {"definition": "version: '2.0'\nname: $wb_update\ntags: [changed]\n"},
+        check=lambda a, w: a["workbookName"] == w["wb_update"] and a["tags"] == ["changed"],
+    ),
+    Case(
+        "WorkbooksService.GetWorkbook",
+        "GET",
+        "/levante/v2/workbooks/$wb_id",
+        check=lambda a, w: a["workbookName"] == w["wb"],
+    ),
+    Case(
+        "WorkbooksService.GetWorkbook",
+        "GET",
+        "/levante/v2/workbooks/$wb?namespace=",
+        check=lambda a, w: a["id"] == w["wb_id"],
+    ),
+    Case(
+        "WorkbooksService.ListWorkbooks",
+        "GET",
+        '/levante/v2/workbooks?filter=name%20%3D%20"$wb"&pageSize=5',
+        check=lambda a, w: [x["id"] for x in a["workbooks"]] == [w["wb_id"]],
+    ),
+    Case(
+        "WorkbooksService.DeleteWorkbook",
+        "DELETE",
+        "/levante/v2/workbooks/$wb_gone",
+        check=lambda a, w: a == {},
+    ),
+    Case(
+        "WorkbooksService.CreateWorkbook",
+        "POST",
+        "/levante/v2/workbooks",
+        {"definition": "version: '2.0'\nname: tx_wb_bad_$run\nworkflows:\n  wf:\n    tasks: 5\n"},
+        status=400,
+        check=lambda a, w: (
+            a["details"][0]["reason"] == "DefinitionError" and "(line 5, column 12)" in a["message"]
+        ),
     ),
     # cron triggers
     Case(
@@ -571,6 +646,8 @@ def world(levante: LevanteProcess) -> dict[str, str]:
     actions = {"wf_fail": "std.fail", "wf_wait": "std.async_noop"}
     world = {"run": run, **names, "env": f"tx_env_{run}", "env_gone": f"tx_env_gone_{run}"}
     world |= {"cron": f"tx_cron_{run}", "cron_gone": f"tx_cron_gone_{run}"}
+    world |= {"act": f"tx_act_{run}", "act_gone": f"tx_act_gone_{run}"}
+    world |= {"wb": f"tx_wb_{run}", "wb_update": f"tx_wb_update_{run}"}
     with grpc.insecure_channel(levante.grpc_address) as channel:
         workflows = workflow_pb2_grpc.WorkflowsServiceStub(channel)
         executions = execution_pb2_grpc.ExecutionsServiceStub(channel)
@@ -625,6 +702,21 @@ def world(levante: LevanteProcess) -> dict[str, str]:
         )
         assert status == 201, workbook
         world["wb_id"] = workbook["id"]
+        workbooks = workbook_pb2_grpc.WorkbooksServiceStub(channel)
+        for book in (world["wb_update"], f"tx_wb_gone_{run}"):
+            created_book = workbooks.CreateWorkbook(
+                workbook_pb2.CreateWorkbookRequest(definition=f"version: '2.0'\nname: {book}\n"),
+                timeout=5,
+            )
+        world["wb_gone"] = created_book.id  # deleted by its resource name
+        adhoc = action_pb2_grpc.ActionsServiceStub(channel)
+        for key in ("act", "act_gone"):
+            adhoc.CreateActions(
+                action_pb2.CreateActionsRequest(
+                    definition=f"version: '2.0'\n{world[key]}:\n  base: std.noop\n"
+                ),
+                timeout=5,
+            )
         members = member_pb2_grpc.MembersServiceStub(channel)
         for parent in (f"workflows/{world['wf_shared_id']}", f"workbooks/{world['wb_id']}"):
             for project in ("project-c", "project-d"):
