@@ -104,6 +104,11 @@ async def serve(
     secrets.configure(
         secrets.Vault.from_settings(settings.security.encryption_keys, settings.data_dir)
     )
+    if not settings.security.encryption_keys and settings.database_url:
+        log.warning(
+            "LEVANTE_ENCRYPTION_KEY is not set: hidden values are sealed with a key kept in "
+            "this process's data dir; every process sharing the database needs the same key"
+        )
     # What one expression may take before its task fails.
     budget.configure(
         timeout=settings.security.expression_timeout,

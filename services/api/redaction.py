@@ -56,7 +56,7 @@ class Redactor:
         )
         with self._db.read() as session:
             rows = session.execute(statement).all()
-        return {execution_id: secrets.open_texts(column) for execution_id, column in rows}
+        return {execution_id: secrets.readable_texts(column) for execution_id, column in rows}
 
     def executions(self, records: Sequence[ExecutionRecord]) -> list[ExecutionRecord]:
         """Executions as they may be shown."""
@@ -81,9 +81,7 @@ class Redactor:
     ) -> list[ActionExecutionRecord]:
         """Action executions as they may be shown."""
         found = self.tree_secrets(r.workflow_execution_id or "" for r in records)
-        return [
-            self._action(r, found.get(r.workflow_execution_id or "", _NONE)) for r in records
-        ]
+        return [self._action(r, found.get(r.workflow_execution_id or "", _NONE)) for r in records]
 
     def action_execution(self, record: ActionExecutionRecord) -> ActionExecutionRecord:
         """One action execution as it may be shown."""

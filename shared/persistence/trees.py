@@ -100,7 +100,7 @@ def load_tree(
             .order_by(actions.created_at, actions.item_index, actions.id)
         ).all()
         column = session.scalar(select(executions.secrets).where(executions.id == root_id))
-        hidden = secrets.open_texts(column)
+        hidden = secrets.readable_texts(column)
         return ExecutionTree(
             executions=tuple(
                 _shown(_record(ExecutionRecord, r), hidden, _EXECUTION_VALUES)

@@ -325,6 +325,18 @@ def open_texts(column: str | None) -> frozenset[str]:
     return texts
 
 
+def readable_texts(column: str | None) -> frozenset[str]:
+    """`open_texts` for display: a column this process cannot open (another key) reads as
+    empty, with a warning; sealed values still show as the mask."""
+    try:
+        return open_texts(column)
+    except SecretError as error:
+        import structlog
+
+        structlog.get_logger(__name__).warning("cannot read a tree's secrets", error=error.message)
+        return frozenset()
+
+
 # -- logs --------------------------------------------------------------------
 
 _MAX_REMEMBERED = 10_000
@@ -381,6 +393,7 @@ __all__ = [
     "is_hidden",
     "open_texts",
     "open_value",
+    "readable_texts",
     "redact",
     "remember",
     "remembered",
