@@ -3,8 +3,9 @@
     stable     2 of each service, a batch of executions at once, no faults
     variable   the same load while engines, executors and schedulers are added
                and removed (SIGTERM: graceful) every few seconds
-    crashes    SIGKILL of a random engine, executor or scheduler every few
-               seconds (never the last of its kind), restarted moments later
+    crashes    SIGKILL of an engine, an executor or a scheduler (in turn, a
+               random one of its kind, never the last) every few seconds,
+               restarted moments later
     outages    NATS stopped for a while, then PostgreSQL, mid-run (with a
                JetStream cluster, one node is killed first)
 
@@ -24,6 +25,7 @@ short form of each in CI.
 
 from __future__ import annotations
 
+import itertools
 import random
 import threading
 import time
@@ -268,8 +270,10 @@ class Harness:
 
     def _crash(self, plan: Plan, runner: LoadRunner, figures: Figures, stop, rng) -> None:
         cluster = self.cluster
+        # Every kind in turn (in an order of the seed's), so a few faults hit each.
+        kinds = itertools.cycle(rng.sample(CHANGING, len(CHANGING)))
         while not stop.wait(plan.fault_every) and not runner.done_starting.is_set():
-            kind = rng.choice(CHANGING)
+            kind = next(kinds)
             live = cluster.running(kind)
             if len(live) < 2:
                 continue
