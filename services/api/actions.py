@@ -61,7 +61,7 @@ def _matches(action: action_pb2.Action, item: Filter) -> bool:
         "is_system": str(action.is_system).lower(),
         "tags": list(action.tags),
         "namespace": action.namespace,
-        "scope": "",
+        "scope": convert.scope_from_proto(action.scope) if action.scope else "",
     }[item.field]
     wanted = item.value
     if item.op == "has":
@@ -94,9 +94,12 @@ class ActionsServicer(action_pb2_grpc.ActionsServiceServicer):
 
     async def GetAction(self, request: Any, context: Any) -> action_pb2.Action:
         name = request.name.removeprefix("actions/")
+        record = await self._definitions.find_action(name, namespace=request.namespace)
+        if record is not None:
+            return adhoc_to_proto(record)
         entry = self._catalogue.get(name)
         if entry is None:
-            raise NotFoundError(f"Action not found [name={name}, namespace=]")
+            raise NotFoundError(f"Action not found [name={name}, namespace={request.namespace}]")
         return action_to_proto(entry)
 
     async def ListActions(self, request: Any, context: Any) -> action_pb2.ListActionsResponse:
@@ -108,8 +111,9 @@ class ActionsServicer(action_pb2_grpc.ActionsServiceServicer):
         if any(o.field != "name" for o in order):
             raise InputError("Actions can be ordered by name only")
         descending = bool(order) and order[0].descending
+        stored = await self._definitions.action_records(all_projects=request.all_projects)
         actions = sorted(
-            (action_to_proto(e) for e in self._catalogue),
+            [*(action_to_proto(e) for e in self._catalogue), *map(adhoc_to_proto, stored)],
             key=lambda a: a.action_name,
             reverse=descending,
         )

@@ -185,10 +185,21 @@ class Definitions:
         records = await self.put_actions(text, namespace=namespace, scope=scope, update=update)
         return [adhoc_json(r, created=True) for r in records]
 
-    async def get_action(self, name: str, *, namespace: str) -> dict[str, Any]:
-        record = await asyncio.to_thread(
+    async def find_action(self, name: str, *, namespace: str) -> ActionDefinitionRecord | None:
+        """The caller's (or a public) ad-hoc action `name`, if there is one."""
+        return await asyncio.to_thread(
             self._repository.get_action, name, namespace=namespace, project_id=identity.project_id()
         )
+
+    async def action_records(self, *, all_projects: bool = False) -> list[ActionDefinitionRecord]:
+        """The ad-hoc actions the caller may see (every project's for an administrator
+        asking for `all_projects`)."""
+        return await asyncio.to_thread(
+            self._repository.all_actions, project_id=identity.list_scope(all_projects)
+        )
+
+    async def get_action(self, name: str, *, namespace: str) -> dict[str, Any]:
+        record = await self.find_action(name, namespace=namespace)
         if record is not None:
             return adhoc_json(record)
         entry = self._catalogue.get(name)
@@ -198,9 +209,7 @@ class Definitions:
 
     async def list_actions(self, params: ListParams, *, namespace: str | None) -> list[dict]:
         """Built-in, plugin and ad-hoc actions together, sorted by name, one page."""
-        stored = await asyncio.to_thread(
-            self._repository.all_actions, project_id=identity.list_scope(params.all_projects)
-        )
+        stored = await self.action_records(all_projects=params.all_projects)
         items = [adhoc_json(r) for r in stored if namespace is None or r.namespace == namespace]
         items += [action(action_to_proto(e)) for e in self._catalogue]
         for item in params.filters:

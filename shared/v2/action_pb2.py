@@ -29,7 +29,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from levante.v2 import common_pb2 as levante_dot_v2_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17levante/v2/action.proto\x12\nlevante.v2\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17levante/v2/common.proto\"\xd2\x02\n\x06\x41\x63tion\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x08\x12\n\n\x02id\x18\x02 \x01(\t\x12\x13\n\x0b\x61\x63tion_name\x18\x03 \x01(\t\x12\r\n\x05input\x18\x04 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\x12\x11\n\tis_system\x18\x06 \x01(\x08\x12\x0c\n\x04tags\x18\x07 \x03(\t\x12\x12\n\ndefinition\x18\x08 \x01(\t\x12 \n\x05scope\x18\t \x01(\x0e\x32\x11.levante.v2.Scope\x12\x12\n\nproject_id\x18\n \x01(\t\x12\x11\n\tnamespace\x18\x0b \x01(\t\x12\x0f\n\x07is_sync\x18\x0c \x01(\x08\x12/\n\x0b\x63reate_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"&\n\x10GetActionRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"]\n\x12ListActionsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\x12\x10\n\x08order_by\x18\x04 \x01(\t\"S\n\x13ListActionsResponse\x12#\n\x07\x61\x63tions\x18\x01 \x03(\x0b\x32\x12.levante.v2.Action\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"e\n\x14\x43reateActionsRequest\x12\x18\n\ndefinition\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x11\n\tnamespace\x18\x02 \x01(\t\x12 \n\x05scope\x18\x03 \x01(\x0e\x32\x11.levante.v2.Scope\"<\n\x15\x43reateActionsResponse\x12#\n\x07\x61\x63tions\x18\x01 \x03(\x0b\x32\x12.levante.v2.Action\"e\n\x14UpdateActionsRequest\x12\x18\n\ndefinition\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x11\n\tnamespace\x18\x02 \x01(\t\x12 \n\x05scope\x18\x03 \x01(\x0e\x32\x11.levante.v2.Scope\"<\n\x15UpdateActionsResponse\x12#\n\x07\x61\x63tions\x18\x01 \x03(\x0b\x32\x12.levante.v2.Action\"<\n\x13\x44\x65leteActionRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x11\n\tnamespace\x18\x02 \x01(\t2\xbd\x04\n\x0e\x41\x63tionsService\x12\x63\n\tGetAction\x12\x1c.levante.v2.GetActionRequest\x1a\x12.levante.v2.Action\"$\x82\xd3\xe4\x93\x02\x1e\x12\x1c/levante/v2/{name=actions/*}\x12k\n\x0bListActions\x12\x1e.levante.v2.ListActionsRequest\x1a\x1f.levante.v2.ListActionsResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/levante/v2/actions\x12t\n\rCreateActions\x12 .levante.v2.CreateActionsRequest\x1a!.levante.v2.CreateActionsResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\"\x13/levante/v2/actions:\x01*\x12t\n\rUpdateActions\x12 .levante.v2.UpdateActionsRequest\x1a!.levante.v2.UpdateActionsResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x1a\x13/levante/v2/actions:\x01*\x12m\n\x0c\x44\x65leteAction\x12\x1f.levante.v2.DeleteActionRequest\x1a\x16.google.protobuf.Empty\"$\x82\xd3\xe4\x93\x02\x1e*\x1c/levante/v2/{name=actions/*}B\x16Z\x14levante/v2;levantev2b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17levante/v2/action.proto\x12\nlevante.v2\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17levante/v2/common.proto\"\xd2\x02\n\x06\x41\x63tion\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x08\x12\n\n\x02id\x18\x02 \x01(\t\x12\x13\n\x0b\x61\x63tion_name\x18\x03 \x01(\t\x12\r\n\x05input\x18\x04 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\x12\x11\n\tis_system\x18\x06 \x01(\x08\x12\x0c\n\x04tags\x18\x07 \x03(\t\x12\x12\n\ndefinition\x18\x08 \x01(\t\x12 \n\x05scope\x18\t \x01(\x0e\x32\x11.levante.v2.Scope\x12\x12\n\nproject_id\x18\n \x01(\t\x12\x11\n\tnamespace\x18\x0b \x01(\t\x12\x0f\n\x07is_sync\x18\x0c \x01(\x08\x12/\n\x0b\x63reate_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"9\n\x10GetActionRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x11\n\tnamespace\x18\x02 \x01(\t\"s\n\x12ListActionsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\x12\x10\n\x08order_by\x18\x04 \x01(\t\x12\x14\n\x0c\x61ll_projects\x18\x05 \x01(\x08\"S\n\x13ListActionsResponse\x12#\n\x07\x61\x63tions\x18\x01 \x03(\x0b\x32\x12.levante.v2.Action\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"e\n\x14\x43reateActionsRequest\x12\x18\n\ndefinition\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x11\n\tnamespace\x18\x02 \x01(\t\x12 \n\x05scope\x18\x03 \x01(\x0e\x32\x11.levante.v2.Scope\"<\n\x15\x43reateActionsResponse\x12#\n\x07\x61\x63tions\x18\x01 \x03(\x0b\x32\x12.levante.v2.Action\"e\n\x14UpdateActionsRequest\x12\x18\n\ndefinition\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x11\n\tnamespace\x18\x02 \x01(\t\x12 \n\x05scope\x18\x03 \x01(\x0e\x32\x11.levante.v2.Scope\"<\n\x15UpdateActionsResponse\x12#\n\x07\x61\x63tions\x18\x01 \x03(\x0b\x32\x12.levante.v2.Action\"<\n\x13\x44\x65leteActionRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x11\n\tnamespace\x18\x02 \x01(\t2\xbd\x04\n\x0e\x41\x63tionsService\x12\x63\n\tGetAction\x12\x1c.levante.v2.GetActionRequest\x1a\x12.levante.v2.Action\"$\x82\xd3\xe4\x93\x02\x1e\x12\x1c/levante/v2/{name=actions/*}\x12k\n\x0bListActions\x12\x1e.levante.v2.ListActionsRequest\x1a\x1f.levante.v2.ListActionsResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/levante/v2/actions\x12t\n\rCreateActions\x12 .levante.v2.CreateActionsRequest\x1a!.levante.v2.CreateActionsResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\"\x13/levante/v2/actions:\x01*\x12t\n\rUpdateActions\x12 .levante.v2.UpdateActionsRequest\x1a!.levante.v2.UpdateActionsResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x1a\x13/levante/v2/actions:\x01*\x12m\n\x0c\x44\x65leteAction\x12\x1f.levante.v2.DeleteActionRequest\x1a\x16.google.protobuf.Empty\"$\x82\xd3\xe4\x93\x02\x1e*\x1c/levante/v2/{name=actions/*}B\x16Z\x14levante/v2;levantev2b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -60,21 +60,21 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ACTION']._serialized_start=190
   _globals['_ACTION']._serialized_end=528
   _globals['_GETACTIONREQUEST']._serialized_start=530
-  _globals['_GETACTIONREQUEST']._serialized_end=568
-  _globals['_LISTACTIONSREQUEST']._serialized_start=570
-  _globals['_LISTACTIONSREQUEST']._serialized_end=663
-  _globals['_LISTACTIONSRESPONSE']._serialized_start=665
-  _globals['_LISTACTIONSRESPONSE']._serialized_end=748
-  _globals['_CREATEACTIONSREQUEST']._serialized_start=750
-  _globals['_CREATEACTIONSREQUEST']._serialized_end=851
-  _globals['_CREATEACTIONSRESPONSE']._serialized_start=853
-  _globals['_CREATEACTIONSRESPONSE']._serialized_end=913
-  _globals['_UPDATEACTIONSREQUEST']._serialized_start=915
-  _globals['_UPDATEACTIONSREQUEST']._serialized_end=1016
-  _globals['_UPDATEACTIONSRESPONSE']._serialized_start=1018
-  _globals['_UPDATEACTIONSRESPONSE']._serialized_end=1078
-  _globals['_DELETEACTIONREQUEST']._serialized_start=1080
-  _globals['_DELETEACTIONREQUEST']._serialized_end=1140
-  _globals['_ACTIONSSERVICE']._serialized_start=1143
-  _globals['_ACTIONSSERVICE']._serialized_end=1716
+  _globals['_GETACTIONREQUEST']._serialized_end=587
+  _globals['_LISTACTIONSREQUEST']._serialized_start=589
+  _globals['_LISTACTIONSREQUEST']._serialized_end=704
+  _globals['_LISTACTIONSRESPONSE']._serialized_start=706
+  _globals['_LISTACTIONSRESPONSE']._serialized_end=789
+  _globals['_CREATEACTIONSREQUEST']._serialized_start=791
+  _globals['_CREATEACTIONSREQUEST']._serialized_end=892
+  _globals['_CREATEACTIONSRESPONSE']._serialized_start=894
+  _globals['_CREATEACTIONSRESPONSE']._serialized_end=954
+  _globals['_UPDATEACTIONSREQUEST']._serialized_start=956
+  _globals['_UPDATEACTIONSREQUEST']._serialized_end=1057
+  _globals['_UPDATEACTIONSRESPONSE']._serialized_start=1059
+  _globals['_UPDATEACTIONSRESPONSE']._serialized_end=1119
+  _globals['_DELETEACTIONREQUEST']._serialized_start=1121
+  _globals['_DELETEACTIONREQUEST']._serialized_end=1181
+  _globals['_ACTIONSSERVICE']._serialized_start=1184
+  _globals['_ACTIONSSERVICE']._serialized_end=1757
 # @@protoc_insertion_point(module_scope)

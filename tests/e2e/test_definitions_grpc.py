@@ -214,6 +214,15 @@ version: '2.0'
         # The Mistral face serves the same actions.
         status, body = request("GET", f"{levante.url}/actions/{prefix}_a")
         assert (status, body["id"]) == (200, first.id)
+        # gRPC reads them back, beside the catalogue.
+        got = actions.GetAction(action_pb2.GetActionRequest(name=f"actions/{prefix}_a"), timeout=10)
+        assert (got.id, got.definition) == (first.id, first.definition)
+        listed = actions.ListActions(
+            action_pb2.ListActionsRequest(filter=f'name : "{prefix}"'), timeout=10
+        ).actions
+        assert [a.action_name for a in listed] == [f"{prefix}_a", f"{prefix}_b"]
+        echo = actions.GetAction(action_pb2.GetActionRequest(name="actions/std.echo"), timeout=10)
+        assert echo.input == "output, delay=0"
 
         details = _refused(
             lambda: actions.CreateActions(create, timeout=10), grpc.StatusCode.ALREADY_EXISTS
