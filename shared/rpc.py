@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import grpc
+import structlog
 from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_health.v1 import health, health_pb2_grpc
@@ -19,6 +20,8 @@ from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 
 from levante import errors
+
+log = structlog.get_logger(__name__)
 
 DOMAIN = "levante.dev"
 
@@ -87,6 +90,14 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
                 return await inner(request, context)
             except errors.LevanteError as error:
                 await context.abort_with_status(rpc_status.to_status(to_status(error)))
+            except grpc.aio.AbortError:
+                raise
+            except Exception:
+                # A bug, not the caller's doing: the details (exception, SQL,
+                # paths) go to the log, never to the client.
+                log.exception("unexpected error serving a call", method=details.method)
+                unexpected = errors.InternalError("Internal error; the server log has the details")
+                await context.abort_with_status(rpc_status.to_status(to_status(unexpected)))
 
         return grpc.unary_unary_rpc_method_handler(
             unary_unary,
