@@ -311,6 +311,20 @@ def test_production_wires_oidc_and_the_encryption_key(rendered: dict[str, Render
         }
 
 
+def test_without_a_key_the_chart_generates_one_fernet_key_for_every_pod(
+    rendered: dict[str, Render],
+) -> None:
+    import base64
+
+    result = rendered["minimal"]
+    key = base64.b64decode(result.named("Secret", "levante")["data"]["encryption-key"])
+    assert len(base64.urlsafe_b64decode(key)) == 32, "a Fernet key: 32 bytes, URL-safe base64"
+    assert b"+" not in key and b"/" not in key
+    for doc in levante_deployments(result):
+        env = env_of(pod_spec(doc)["containers"][0])["LEVANTE_ENCRYPTION_KEY"]
+        assert env["valueFrom"]["secretKeyRef"] == {"name": "levante", "key": "encryption-key"}
+
+
 def test_static_tokens_become_the_tokens_file(tmp_path: Path) -> None:
     values = tmp_path / "tokens.yaml"
     tokens = [{"token": "t0k", "project": "demo", "user": "alice", "roles": ["admin"]}]

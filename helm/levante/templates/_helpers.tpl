@@ -128,9 +128,27 @@ per render and kept in .Values so every template sees the same password.
 {{- define "levante.encryptionSecretName" -}}
 {{- if .Values.encryption.existingSecret }}
 {{- .Values.encryption.existingSecret }}
-{{- else if .Values.encryption.key }}
+{{- else }}
 {{- include "levante.fullname" . }}
 {{- end }}
+{{- end }}
+
+{{/*
+The encryption key of hidden values: the value given, else the one already in
+the release's Secret (upgrades keep it: a new key could not open what the old
+one sealed), else 32 random bytes as a Fernet key (URL-safe base64). Every pod
+must share it, so it is never left for each pod to make up.
+*/}}
+{{- define "levante.encryptionKey" -}}
+{{- if not .Values.encryption.key }}
+{{- $existing := lookup "v1" "Secret" .Release.Namespace (include "levante.fullname" .) }}
+{{- if and $existing $existing.data (index $existing.data "encryption-key") }}
+{{- $_ := set .Values.encryption "key" (index $existing.data "encryption-key" | b64dec) }}
+{{- else }}
+{{- $_ := set .Values.encryption "key" (randBytes 32 | replace "+" "-" | replace "/" "_") }}
+{{- end }}
+{{- end }}
+{{- .Values.encryption.key }}
 {{- end }}
 
 {{- define "levante.encryptionSecretKey" -}}
