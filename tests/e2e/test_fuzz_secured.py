@@ -10,15 +10,12 @@ of both faces.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_openapi import CHECKS, EXAMPLES, FACES, ROOT, SEED, _schemathesis
+from tests.support.fuzz import FACES, fuzz
 from tests.support.system import LevanteProcess
 from tests.support.tenants import B, call, secured_process
 
@@ -36,41 +33,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LevanteProcess]
 def test_schemathesis_as_a_member_finds_no_server_error(
     server: LevanteProcess, tmp_path: Path, face: str, path: str, extra: list[str]
 ) -> None:
-    report = tmp_path / "report.json"
-    command = [
-        _schemathesis(),
-        "run",
+    fuzz(
         f"http://127.0.0.1:{server.rest_port}{path}",
-        f"--checks={CHECKS}",
-        f"--max-examples={EXAMPLES}",
-        f"--seed={SEED}",
-        "--workers=1",
-        "--suppress-health-check=filter_too_much",
-        "--request-timeout=20",
-        f"--header=X-Auth-Token: {B}",
-        "--report=json",
-        f"--report-json-path={report}",
-        *extra,
-    ]
-    env = {
-        **os.environ,
-        "SCHEMATHESIS_HOOKS": "tests.e2e.schemathesis_hooks",
-        "PYTHONPATH": str(ROOT),
-    }
-    result = subprocess.run(
-        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False
+        tmp_path,
+        label=f"{face} face, authenticated member",
+        extra=extra,
+        token=B,
     )
-    assert report.exists(), result.stdout[-4000:] + result.stderr[-4000:]
-    summary = json.loads(report.read_text())
-    cases = summary["test_cases"]
-    print(
-        f"schemathesis, {face} face, authenticated member: {cases['generated']} requests "
-        f"generated over {summary['operations']['tested']} operations in "
-        f"{summary['running_time']:.1f} s, {cases['with_failures']} with failures (seed {SEED})"
-    )
-    assert summary["failures"] == [] and summary["errors"] == [], result.stdout[-8000:]
-    assert result.returncode == 0, result.stdout[-8000:]
-    assert cases["generated"] > 0 and summary["operations"]["tested"] > 0
 
 
 @pytest.mark.parametrize(

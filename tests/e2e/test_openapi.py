@@ -8,11 +8,6 @@ answers conform to the documented schemas and content types.
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,14 +15,10 @@ import pytest
 
 from levante.api import http_rules
 from tests.e2e.conftest import db_upgrade
+from tests.support.fuzz import FACES, fuzz
 from tests.support.http import request
 from tests.support.postgres import fresh_database
 from tests.support.system import LevanteProcess
-
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = os.environ.get("LEVANTE_FUZZ_EXAMPLES", "20")
-SEED = os.environ.get("LEVANTE_FUZZ_SEED", "20261123")
-CHECKS = "not_a_server_error,response_schema_conformance,content_type_conformance"
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -78,55 +69,8 @@ def test_the_transcoded_document_has_an_operation_per_rule(server: LevanteProces
     assert execution["properties"]["customContext"]["writeOnly"] is True
 
 
-def _schemathesis() -> str:
-    found = Path(sys.executable).parent / "schemathesis"
-    return str(found) if found.exists() else (shutil.which("schemathesis") or "schemathesis")
-
-
-FACES = [
-    # /v2/event_triggers answers 501 on purpose (no event listener): not a server error to find.
-    ("mistral", "/v2/openapi.json", ["--exclude-path-regex", "^/v2/event_triggers"]),
-    ("transcoded", "/levante/v2/openapi.json", []),
-]
-
-
 @pytest.mark.parametrize(("face", "path", "extra"), FACES, ids=[face[0] for face in FACES])
 def test_schemathesis_finds_no_server_error(
     server: LevanteProcess, tmp_path: Path, face: str, path: str, extra: list[str]
 ) -> None:
-    report = tmp_path / "report.json"
-    command = [
-        _schemathesis(),
-        "run",
-        f"http://127.0.0.1:{server.rest_port}{path}",
-        f"--checks={CHECKS}",
-        f"--max-examples={EXAMPLES}",
-        f"--seed={SEED}",
-        "--workers=1",
-        # Path parameters that would change the path's shape are filtered out; fine here.
-        "--suppress-health-check=filter_too_much",
-        "--request-timeout=20",
-        "--report=json",
-        f"--report-json-path={report}",
-        *extra,
-    ]
-    # The hooks keep action runs to std.noop (see the module).
-    env = {
-        **os.environ,
-        "SCHEMATHESIS_HOOKS": "tests.e2e.schemathesis_hooks",
-        "PYTHONPATH": str(ROOT),
-    }
-    result = subprocess.run(
-        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False
-    )
-    assert report.exists(), result.stdout[-4000:] + result.stderr[-4000:]
-    summary = json.loads(report.read_text())
-    cases = summary["test_cases"]
-    print(
-        f"schemathesis, {face} face: {cases['generated']} requests generated over "
-        f"{summary['operations']['tested']} operations in {summary['running_time']:.1f} s, "
-        f"{cases['with_failures']} with failures (seed {SEED})"
-    )
-    assert summary["failures"] == [] and summary["errors"] == [], result.stdout[-8000:]
-    assert result.returncode == 0, result.stdout[-8000:]
-    assert cases["generated"] > 0 and summary["operations"]["tested"] > 0
+    fuzz(f"http://127.0.0.1:{server.rest_port}{path}", tmp_path, label=f"{face} face", extra=extra)
