@@ -86,6 +86,11 @@ def test_every_service_has_grpc_health_probes_on_its_grpc_port(
         assert ports["grpc"] == grpc_port
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
             assert container[probe]["grpc"]["port"] == grpc_port, (doc["metadata"]["name"], probe)
+        # Readiness follows the dependencies; liveness only the process, so a
+        # database or broker outage does not restart every pod.
+        assert "service" not in container["readinessProbe"]["grpc"]
+        for probe in ("startupProbe", "livenessProbe"):
+            assert container[probe]["grpc"]["service"] == "levante.process"
 
 
 @pytest.mark.parametrize("name", ALL)

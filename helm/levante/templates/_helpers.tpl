@@ -263,11 +263,18 @@ topologySpreadConstraints:
 {{- end }}
 {{- end }}
 
-{{/* gRPC health probes on the service's gRPC port (grpc.health.v1, overall status). */}}
+{{/*
+gRPC health probes on the service's gRPC port (grpc.health.v1). Readiness asks
+for the overall status, NOT_SERVING while the database or NATS the service
+needs is away; startup and liveness ask for `levante.process`, which stays
+SERVING while the process is alive, so an outage of a dependency takes pods
+out of rotation without restarting them.
+*/}}
 {{- define "levante.grpcProbes" -}}
 startupProbe:
   grpc:
     port: {{ .Values.ports.grpc }}
+    service: levante.process
   periodSeconds: 2
   failureThreshold: 90
 readinessProbe:
@@ -279,6 +286,7 @@ readinessProbe:
 livenessProbe:
   grpc:
     port: {{ .Values.ports.grpc }}
+    service: levante.process
   periodSeconds: 10
   timeoutSeconds: 5
   failureThreshold: 6
