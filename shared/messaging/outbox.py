@@ -58,6 +58,7 @@ class OutboxRelay:
         self._db = database
         self._js = js
         self._nc = nc
+        self._confirming: set[asyncio.Task[None]] = set()
         self._published: list[str] = []
 
     async def publish(self, messages: list[Outgoing]) -> None:
@@ -82,7 +83,19 @@ class OutboxRelay:
                 log.warning("announcing failed; will retry", error=str(error))
                 announced = False
             if announced:
-                self._published.extend(m.msg_id for m in announcements)
+                # Off the caller's path: the rows go only once the broker has
+                # answered a ping sent after them (it has read them).
+                confirm = asyncio.create_task(self._confirm([m.msg_id for m in announcements]))
+                self._confirming.add(confirm)
+                confirm.add_done_callback(self._confirming.discard)
+
+    async def _confirm(self, ids: list[str]) -> None:
+        assert self._nc is not None
+        try:
+            await self._nc.flush(timeout=5)
+        except Exception:  # unanswered: the rows stay and the sweeper re-publishes them
+            return
+        self._published.extend(ids)
 
     def take_published(self) -> list[str]:
         """Ids published since the last call, for the caller's transaction to delete."""
