@@ -83,21 +83,16 @@ def record_delivery(consumer: str, msg: Any) -> None:
         REDELIVERIES.labels(consumer=consumer).inc()
 
 
-def record_changes(before: Any, after: Any, changed: Any = None) -> None:
+def record_changes(before: Any, after: Any, changed: Any) -> None:
     """Counts what finished between two states of an execution, and how long its tasks took.
 
-    Reads the engine's ExecutionState values by attribute (state, tasks,
-    each task's state, started_at, finished_at); unchanged tasks are the
-    same objects and are skipped by identity. `changed` lists the (previous
-    or None, current) task pairs when the caller has them.
+    Reads the engine's ExecutionState values by attribute (state, each
+    task's state, started_at, finished_at); `changed` lists the (previous or
+    None, current) pairs of the tasks that changed (the engine's
+    `changed_tasks`).
     """
     if before.state is not after.state and str(after.state) in _FINAL:
         EXECUTIONS_FINISHED.labels(state=str(after.state)).inc()
-    if before.tasks is after.tasks:
-        return
-    if changed is None:
-        previous = {task.id: task for task in before.tasks}
-        changed = [(previous.get(t.id), t) for t in after.tasks if previous.get(t.id) is not t]
     for old, task in changed:
         if str(task.state) not in _FINAL:
             continue

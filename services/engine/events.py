@@ -22,7 +22,7 @@ from levante.engine.state import (
     ActionRun,
     ExecutionState,
     TaskRun,
-    changed_positions,
+    changed_actions,
     changed_tasks,
 )
 from levante.messaging.jetstream import Outgoing, execution_event_subject
@@ -95,13 +95,9 @@ def _action_events(
     execution: ExecutionState, task: TaskRun, old_actions: tuple[ActionRun, ...]
 ) -> list[event_pb2.ExecutionEvent]:
     events = []
-    for position in changed_positions(old_actions, task.actions):
-        action = task.actions[position]
+    for old, action in changed_actions(old_actions, task.actions):
         if action.kind == "workflow":
             continue  # the child execution announces itself
-        old = old_actions[position] if position < len(old_actions) else None
-        if old is not None and old.id != action.id:
-            old = None
         if old is None or old.state is not action.state:
             events.append(_action_event(execution, task, old, action))
     return events

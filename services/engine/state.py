@@ -62,16 +62,23 @@ def changed_tasks(
     return changed
 
 
-def changed_positions(old: tuple[Any, ...], new: tuple[Any, ...]) -> list[int]:
-    """Positions where `new` holds another object than `old`, or that `old` lacks.
+def changed_actions(
+    old: tuple[ActionRun, ...], new: tuple[ActionRun, ...]
+) -> list[tuple[ActionRun | None, ActionRun]]:
+    """(previous run or None when new, current run) for each action a step changed.
 
     The machine replaces actions in place or appends them, keeping the
     objects it did not touch, so an identity comparison (done in C, not in a
-    Python loop: a task can have 10,000 actions) finds what changed.
+    Python loop: a task can have 10,000 actions) finds the positions that
+    changed; an action at a position that held another id is new.
     """
     common = min(len(old), len(new))
-    changed = list(compress(range(common), map(is_not, old[:common], new[:common])))
-    changed.extend(range(common, len(new)))
+    positions = compress(range(common), map(is_not, old[:common], new[:common]))
+    changed: list[tuple[ActionRun | None, ActionRun]] = []
+    for position in positions:
+        previous, action = old[position], new[position]
+        changed.append((previous if previous.id == action.id else None, action))
+    changed.extend((None, action) for action in new[common:])
     return changed
 
 

@@ -15,7 +15,7 @@ from levante.engine.state import (
     ActionRun,
     ExecutionState,
     TaskRun,
-    changed_positions,
+    changed_actions,
     changed_tasks,
 )
 from levante.errors import DefinitionError, NotFoundError
@@ -256,21 +256,16 @@ def save(
             by_id = {t.id: t for t in after.tasks}
         if previous is None:
             writes.new_task(after, task, by_id)
-            for action in task.actions:
-                # Sub-workflow runs are recorded on the task (subworkflows), not as actions.
-                if action.kind != "workflow":
-                    writes.action(after, task, action, exists=False)
-            continue
-        writes.changed_task(after, previous, task, by_id)
-        if task.actions is previous.actions:
-            continue
-        old_actions = previous.actions
-        for position in changed_positions(old_actions, task.actions):
-            action = task.actions[position]
+        else:
+            writes.changed_task(after, previous, task, by_id)
+            if task.actions is previous.actions:
+                continue
+        old_actions = previous.actions if previous is not None else ()
+        for old, action in changed_actions(old_actions, task.actions):
+            # Sub-workflow runs are recorded on the task (subworkflows), not as actions.
             if action.kind == "workflow":
                 continue
-            old = old_actions[position] if position < len(old_actions) else None
-            if old is None or old.id != action.id:
+            if old is None:
                 writes.action(after, task, action, exists=False)
             elif old != action:
                 writes.action(after, task, action, exists=True)
