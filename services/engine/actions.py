@@ -19,7 +19,6 @@ from levante.engine import adhoc, store, workflows
 from levante.engine.state import ActionCompleted
 from levante.errors import ExpressionError, FailedPreconditionError, InputError, NotFoundError
 from levante.expressions import ExpressionContext, evaluate
-from levante.language.spec import ActionSpec
 from levante.persistence import models
 from levante.states import State
 
@@ -62,16 +61,6 @@ def new_direct_action(
     )
 
 
-def adhoc_specs(frozen: dict[str, str]) -> dict[str, ActionSpec]:
-    """The ad-hoc action specs of stored definition texts (see `stored_adhoc`)."""
-    return {
-        spec.name: spec
-        for text in frozen.values()
-        for spec in store.stored_actions(text)
-        if spec.name in frozen
-    }
-
-
 def evaluate_plain(value: Any, data: Any) -> Any:
     """Evaluates expressions over `data` alone: ad-hoc actions run outside a workflow."""
     return evaluate(value, ExpressionContext(data=data))
@@ -85,7 +74,7 @@ def resolve_direct(
     A stored ad-hoc action resolves to its base with `base-input` evaluated;
     anything else is a standard or plugin action, run as it is.
     """
-    specs = adhoc_specs(
+    specs = store.stored_adhoc_specs(
         workflows.stored_adhoc(session, [name], namespace=namespace, project_id=project_id or None)
     )
     if name not in specs:
@@ -105,7 +94,7 @@ def complete_direct(session: Session, event: ActionCompleted, now: datetime) -> 
     if row is None or row.state != State.RUNNING:
         return
     if not event.failed and (row.params or {}).get("base_action"):
-        specs = adhoc_specs(
+        specs = store.stored_adhoc_specs(
             workflows.stored_adhoc(
                 session,
                 [row.name],

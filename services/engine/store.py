@@ -50,13 +50,19 @@ def stored_actions(text: str) -> tuple[ActionSpec, ...]:
     return _actions_document(text).actions
 
 
-def adhoc_actions(definition: str, stored: dict[str, str]) -> dict[str, ActionSpec]:
-    """The ad-hoc actions an execution may use: its document's and the stored ones it froze."""
+def stored_adhoc_specs(stored: dict[str, str]) -> dict[str, ActionSpec]:
+    """The specs of stored ad-hoc actions, from their definition texts by name."""
     found: dict[str, ActionSpec] = {}
     for name, text in stored.items():
         for spec in _actions_document(text).actions:
             if spec.name == name:
                 found[name] = spec
+    return found
+
+
+def adhoc_actions(definition: str, stored: dict[str, str]) -> dict[str, ActionSpec]:
+    """The ad-hoc actions an execution may use: its document's and the stored ones it froze."""
+    found = stored_adhoc_specs(stored)
     for spec in _document(definition).actions:
         found[spec.name] = spec
     return found
