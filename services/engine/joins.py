@@ -44,37 +44,46 @@ def targets(spec: TaskSpec) -> set[str]:
 
 def inbound(workflow: WorkflowSpec, name: str) -> list[str]:
     """Tasks with a transition to `name`, in definition order."""
-    return _inbound_map(workflow).get(name, [])
+    return _graph(workflow).inbound.get(name, [])
 
 
-#: Inbound maps of recently seen workflow specs, by identity: specs are
-#: immutable and shared by every event of an execution, and building the map
-#: walks every transition of the workflow.
-_INBOUND: OrderedDict[int, tuple[WorkflowSpec, dict[str, list[str]]]] = OrderedDict()
-_INBOUND_SIZE = 256
-_JOINS_KEY = "\0joins"
+def has_joins(workflow: WorkflowSpec) -> bool:
+    """Whether any task of `workflow` is a join."""
+    return _graph(workflow).has_joins
 
 
-def _inbound_map(workflow: WorkflowSpec) -> dict[str, list[str]]:
-    cached = _INBOUND.get(id(workflow))
+@dataclass(frozen=True, slots=True)
+class _Graph:
+    """What joins need of a workflow's graph: each task's inbound tasks, and
+    whether there is any join at all."""
+
+    inbound: dict[str, list[str]]
+    has_joins: bool
+
+
+#: Graphs of recently seen workflow specs, by identity: specs are immutable
+#: and shared by every event of an execution, and building a graph walks
+#: every transition of the workflow.
+_GRAPHS: OrderedDict[int, tuple[WorkflowSpec, _Graph]] = OrderedDict()
+_GRAPHS_SIZE = 256
+
+
+def _graph(workflow: WorkflowSpec) -> _Graph:
+    cached = _GRAPHS.get(id(workflow))
     if cached is not None and cached[0] is workflow:
-        _INBOUND.move_to_end(id(workflow))
+        _GRAPHS.move_to_end(id(workflow))
         return cached[1]
     mapping: dict[str, list[str]] = {}
     for task in workflow.tasks.values():
         for target in sorted(targets(task)):
             mapping.setdefault(target, []).append(task.name)
-    # Task names never contain a NUL: the join tasks are kept under this key.
-    mapping[_JOINS_KEY] = [t.name for t in workflow.tasks.values() if t.join is not None]
-    _INBOUND[id(workflow)] = (workflow, mapping)
-    while len(_INBOUND) > _INBOUND_SIZE:
-        _INBOUND.popitem(last=False)
-    return mapping
-
-
-def has_joins(workflow: WorkflowSpec) -> bool:
-    """Whether any task of `workflow` is a join."""
-    return bool(_inbound_map(workflow).get(_JOINS_KEY))
+    graph = _Graph(
+        inbound=mapping, has_joins=any(t.join is not None for t in workflow.tasks.values())
+    )
+    _GRAPHS[id(workflow)] = (workflow, graph)
+    while len(_GRAPHS) > _GRAPHS_SIZE:
+        _GRAPHS.popitem(last=False)
+    return graph
 
 
 def required(join: object, inbound_count: int) -> int:
